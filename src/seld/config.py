@@ -118,6 +118,9 @@ class TrainConfig:
     compile: bool = False
     deterministic: bool = False
     check_val_every_n_epoch: int = 1
+    stop_after_epochs: int = 0
+    """Stop after this many epochs as if interrupted (0 = off); the LR schedule still spans max_epochs,
+    so ``--resume`` continues exactly (for time-boxed cluster jobs)."""
     limit_train_batches: float = 1.0
     log_every_n_steps: int = 10
     grad_clip: float = 0.0
@@ -258,16 +261,37 @@ def parse_overrides(overrides: list[str] | None) -> dict[str, Any]:
     return nested
 
 
+CONFIG_DIR = Path(__file__).parent / "configs"
+"""The shipped configs (the repository's ``configs/`` links here)."""
+
+
+def resolve_config_path(name: str | Path) -> Path:
+    """A path to a YAML file, or the bare name of a shipped config (``demo``, ``paper``, ``table1_mfm``)."""
+    path = Path(name)
+    if path.exists() or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        return path
+    shipped = CONFIG_DIR / f"{name}.yaml"
+    if shipped.exists():
+        return shipped
+    known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
+    raise ConfigError(f"no config file {name!r} and no shipped config of that name (shipped: {known})")
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> ExperimentConfig:
     """Load a config file (or the defaults) and apply ``key=value`` overrides."""
     mapping: dict[str, Any] = {}
+    if path is not None:
+        path = resolve_config_path(path)
     where = "config"
     if path is not None:
         mapping = _load_yaml(Path(path))
         where = str(path)
         if "name" not in mapping:
             mapping["name"] = Path(path).stem
-    cfg = _build(ExperimentConfig, mapping, "")
+    try:
+        cfg = _build(ExperimentConfig, mapping, "")
+    except ConfigError as exc:
+        raise ConfigError(str(exc), path) from None
     try:
         cfg = _build(ExperimentConfig, parse_overrides(overrides), "", base=cfg)
     except ConfigError as exc:

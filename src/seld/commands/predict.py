@@ -1,0 +1,36 @@
+"""seld predict: run one model or a posterior ensemble on wav files or split folders."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "predict submission CSVs (frame,class,x,y,z) for wav files or L3DAS22 split folders"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="checkpoint(s) (*.ckpt) followed by inputs: wav files or split folders")
+    p.add_argument("--out", required=True, help="output folder for label_<clip>.csv files")
+    p.add_argument("--json", action="store_true", help="also write <clip>.events.json (onset, offset, class, position)")
+    p.add_argument("--window", type=float, default=30.0, help="inference window in seconds (default 30)")
+    p.add_argument("--hop", type=float, default=None, help="window hop in seconds (default half a window)")
+    p.add_argument("--threshold", type=float, default=None, help="SED threshold (default: the model's, 0.5)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import SeldError
+    from ..inference.predict import predict
+    from ..pretrained import resolve_checkpoint
+
+    ckpts = [p for p in args.paths if p.endswith(".ckpt") or p == "pretrained"]
+    inputs = [p for p in args.paths if p not in ckpts]
+    if not ckpts:
+        raise SeldError("give at least one checkpoint (*.ckpt, or 'pretrained' for the shipped demo model)")
+    if not inputs:
+        raise SeldError("give at least one input wav file or split folder after the checkpoint(s)")
+    written = predict([resolve_checkpoint(c) for c in ckpts], inputs, args.out, json_events=args.json,
+                      window_s=args.window, hop_s=args.hop, threshold=args.threshold, device=args.device)
+    print(f"wrote {len(written)} prediction file(s) to {Path(args.out)}")
+    return 0

@@ -1,0 +1,76 @@
+"""Whole-clip inference of any length: windowed, overlap-averaged, on the model's device."""
+
+from __future__ import annotations
+
+import torch
+
+from ..constants import LABEL_HOP_S, SAMPLE_RATE
+from .tracks import align_tracks, ensemble_tracks
+
+SAMPLES_PER_FRAME = int(round(SAMPLE_RATE * LABEL_HOP_S))
+
+
+def posteriors(model: torch.nn.Module, wave: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Run the model on a batch (B, C, N); SED logits become probabilities."""
+    out = model(wave)
+    return {"sed": torch.sigmoid(out["sed"].float()), "doa": out["doa"].float()}
+
+
+@torch.no_grad()
+def infer_clip(
+    model: torch.nn.Module,
+    wave: torch.Tensor,
+    window_s: float | None = 30.0,
+    hop_s: float | None = None,
+) -> dict[str, torch.Tensor]:
+    """Posteriors for a whole clip (C, N): ``sed`` probabilities and ``doa`` per label frame.
+
+    The clip is zero-padded to whole label frames, cut into windows of ``window_s`` seconds with hop
+    ``hop_s`` (default half a window; ``window_s=None`` = one pass), and the windows are averaged where
+    they overlap. Track-wise outputs are aligned to the running estimate before averaging.
+    Returns tensors on the CPU with ``T = ceil(N / 3200)`` frames.
+    """
+    device = next(model.parameters()).device
+    n = wave.shape[-1]
+    n_frames = max(1, -(-n // SAMPLES_PER_FRAME))
+    wave = torch.nn.functional.pad(wave, (0, n_frames * SAMPLES_PER_FRAME - n))
+    win = n_frames if window_s is None else max(1, int(round(window_s / LABEL_HOP_S)))
+    if win >= n_frames:
+        out = posteriors(model, wave[None].to(device))
+        return {k: v[0].cpu() for k, v in out.items()}
+    hop = max(1, int(round((hop_s if hop_s is not None else window_s / 2) / LABEL_HOP_S)))
+    starts = list(range(0, n_frames - win + 1, hop))
+    if starts[-1] != n_frames - win:
+        starts.append(n_frames - win)
+    acc: dict[str, torch.Tensor] = {}
+    count = torch.zeros(n_frames)
+    for s in starts:
+        chunk = wave[:, s * SAMPLES_PER_FRAME : (s + win) * SAMPLES_PER_FRAME][None].to(device)
+        out = {k: v[0].cpu() for k, v in posteriors(model, chunk).items()}
+        if not acc:
+            acc = {k: torch.zeros((n_frames, *v.shape[1:])) for k, v in out.items()}
+        if out["sed"].dim() == 3:  # track-wise output: align to what is accumulated so far
+            seen = count[s : s + win] > 0
+            if seen.any():
+                denom = count[s : s + win].clamp(min=1)[:, None, None]
+                ref_sed, ref_doa = acc["sed"][s : s + win] / denom, acc["doa"][s : s + win] / denom
+                sed, doa = align_tracks(ref_sed[seen], ref_doa[seen], out["sed"][seen], out["doa"][seen])
+                out["sed"][seen], out["doa"][seen] = sed, doa
+        for k in acc:
+            acc[k][s : s + win] += out[k]
+        count[s : s + win] += 1
+    shape = (-1,) + (1,) * (acc["sed"].dim() - 1)
+    return {k: v / count.view(shape) for k, v in acc.items()}
+
+
+@torch.no_grad()
+def infer_ensemble(
+    models: list[torch.nn.Module], wave: torch.Tensor, window_s: float | None = 30.0, hop_s: float | None = None
+) -> dict[str, torch.Tensor]:
+    """Posterior ensemble: each model's clip posteriors, aligned (track-wise models) and averaged."""
+    outs = [infer_clip(m, wave, window_s, hop_s) for m in models]
+    if len(outs) == 1:
+        return outs[0]
+    if outs[0]["sed"].dim() == 3:
+        return ensemble_tracks(outs)
+    return {k: torch.stack([o[k] for o in outs]).mean(0) for k in outs[0]}

@@ -1,0 +1,105 @@
+"""``seld predict``: checkpoints + wav files or split folders -> one submission CSV per clip."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data import l3das22
+from ..errors import CheckpointError, DataError
+from ..io_utils import write_json_atomic
+from ..training.module import decode_posteriors
+from ..utils.progress import progress
+from .checkpoint import load_model
+from .events import rows_to_events
+from .infer import infer_ensemble
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PredictInput:
+    name: str  # clip name: the CSV is label_<name>.csv
+    audio_a: Path
+    audio_b: Path | None
+
+
+def collect_inputs(paths: list[str | Path], mics: int) -> list[PredictInput]:
+    """Wav files, or L3DAS22 split folders (flat or nested layout), in the order given."""
+    items: list[PredictInput] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            clips = l3das22.find_clips(p, mics=mics, require_labels=False)
+            if not clips:
+                raise DataError("no clips found (expected data/*_A.wav or *.wav)", p)
+            items += [PredictInput(c.name, c.audio_a, c.audio_b) for c in clips]
+        elif p.is_file():
+            stem = p.stem
+            name = stem[:-2] if stem.endswith("_A") else stem
+            b = p.with_name(f"{name}_B{p.suffix}") if stem.endswith("_A") else None
+            if mics == 2 and (b is None or not b.exists()):
+                raise DataError("a two-microphone model needs the matching _B file beside this _A file", p)
+            items.append(PredictInput(name, p, b if mics == 2 else None))
+        else:
+            raise DataError("no such file or folder", p)
+    return items
+
+
+def read_input(item: PredictInput, mics: int) -> np.ndarray:
+    wave = l3das22.read_wav(item.audio_a, channels=4)
+    if mics == 2:
+        assert item.audio_b is not None
+        b = l3das22.read_wav(item.audio_b, channels=4)
+        if b.shape[1] != wave.shape[1]:
+            raise DataError(f"mic B has {b.shape[1]} samples but mic A has {wave.shape[1]}", item.audio_b)
+        wave = np.concatenate([wave, b])
+    return wave
+
+
+def predict(
+    checkpoints: list[str | Path],
+    inputs: list[str | Path],
+    out_dir: str | Path,
+    json_events: bool = False,
+    window_s: float | None = 30.0,
+    hop_s: float | None = None,
+    threshold: float | None = None,
+    device: str = "auto",
+    show_progress: bool | None = None,
+) -> list[Path]:
+    """Write ``label_<clip>.csv`` (frame,class,x,y,z; no header) per input clip; returns the paths."""
+    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                       ("cpu" if device == "auto" else device))
+    loaded = [load_model(c, dev) for c in checkpoints]
+    models = [m for m, _ in loaded]
+    cfgs = [c for _, c in loaded]
+    formats = {m.output_format for m in models}
+    if len(formats) > 1:
+        raise CheckpointError("cannot ensemble track-wise and slot-wise models together", checkpoints[1])
+    mics = {c.data.mics for c in cfgs}
+    if len(mics) > 1:
+        raise CheckpointError("cannot ensemble models trained on different numbers of microphones",
+                              checkpoints[1])
+    (n_mics,) = mics
+    output_format = models[0].output_format
+    thr = cfgs[0].train.sed_threshold if threshold is None else threshold
+    items = collect_inputs(inputs, n_mics)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for item in progress(items, desc="predicting", unit="clip", enabled=show_progress):
+        wave = torch.from_numpy(read_input(item, n_mics))
+        post = infer_ensemble(models, wave, window_s=window_s, hop_s=hop_s)
+        rows = decode_posteriors(post, output_format, thr)
+        path = out_dir / f"label_{item.name}.csv"
+        l3das22.write_prediction_csv(path, rows)
+        written.append(path)
+        if json_events:
+            write_json_atomic(out_dir / f"{item.name}.events.json",
+                              {"clip": item.name, "events": rows_to_events(rows)})
+    return written

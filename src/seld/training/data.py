@@ -1,0 +1,221 @@
+"""Training data: clips held in memory, random chunks per epoch, whole clips for validation.
+
+Chunk positions and the shuffle order are pure functions of (seed, epoch, index), so a resumed run
+sees exactly the batches an uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from ..config import ExperimentConfig
+from ..constants import LABEL_HOP_S, SAMPLE_RATE
+from ..data import l3das22
+from ..errors import DataError
+from ..utils.progress import progress
+
+log = logging.getLogger(__name__)
+
+SAMPLES_PER_FRAME = int(round(SAMPLE_RATE * LABEL_HOP_S))
+
+
+@dataclass
+class LoadedClip:
+    """One clip in memory: waveform, frame targets in the model's format and the reference rows."""
+
+    name: str
+    ov: int
+    wave: torch.Tensor  # (C, N) float32, N a multiple of SAMPLES_PER_FRAME
+    sed: torch.Tensor  # tracks: (T, 3, 14); slots: (T, 42)
+    doa: torch.Tensor  # tracks: (T, 3, 3) metres; slots: (T, 126) official /2 units
+    ref_rows: np.ndarray  # (K, 5) official ground-truth rows
+    n_frames: int
+
+
+def make_targets(
+    active: np.ndarray, xyz: np.ndarray, output_format: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Convert slot labels (T,14,3) / (T,14,3,3) to the targets of a model's output format."""
+    if output_format == "tracks":
+        sed, doa = l3das22.slots_to_tracks(active, xyz)
+        return torch.from_numpy(np.ascontiguousarray(sed)), torch.from_numpy(np.ascontiguousarray(doa))
+    matrix = l3das22.slots_to_official(active, xyz)
+    return torch.from_numpy(matrix[:, :42].copy()), torch.from_numpy(matrix[:, 42:].copy())
+
+
+def load_clips(
+    split_dir: Path, mics: int, output_format: str, max_clips: int = 0, desc: str = "loading clips"
+) -> list[LoadedClip]:
+    """Read every clip of a split folder (audio + labels) into memory."""
+    clips = l3das22.find_clips(split_dir, mics=mics, require_labels=True)
+    if max_clips:
+        clips = _spread(clips, max_clips)
+    if not clips:
+        raise DataError("no clips found (expected data/*_A.wav with labels/label_*.csv)", split_dir)
+    loaded = []
+    for clip in progress(clips, desc=desc, unit="clip"):
+        wave = l3das22.read_audio(clip, mics=mics)
+        n_frames = wave.shape[1] // SAMPLES_PER_FRAME
+        duration = n_frames * LABEL_HOP_S
+        wave = wave[:, : n_frames * SAMPLES_PER_FRAME]
+        assert clip.label is not None
+        events = l3das22.read_label_csv(clip.label)
+        active, xyz = l3das22.events_to_slots(events, duration=duration, path=clip.label)
+        sed, doa = make_targets(active, xyz, output_format)
+        ref = l3das22.official_to_rows(l3das22.slots_to_official(active, xyz))
+        loaded.append(
+            LoadedClip(clip.name, clip.ov, torch.from_numpy(np.ascontiguousarray(wave)), sed, doa, ref, n_frames)
+        )
+    return loaded
+
+
+def _spread(clips: list, n: int) -> list:
+    """Pick ``n`` clips spread evenly over the sorted list (keeps the ov mix of the split)."""
+    if n >= len(clips):
+        return clips
+    idx = np.linspace(0, len(clips) - 1, n).round().astype(int)
+    return [clips[i] for i in idx]
+
+
+class EpochSampler(Sampler[int]):
+    """Shuffles ``n`` items per epoch from (seed, epoch); yields ``epoch * n + i`` so the dataset
+    knows the epoch too (also inside worker processes). Shards across DDP ranks itself."""
+
+    def __init__(self, n: int, seed: int, shuffle: bool = True) -> None:
+        self.n, self.seed, self.shuffle, self.epoch = n, seed, shuffle, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _rank_world(self) -> tuple[int, int]:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            return torch.distributed.get_rank(), torch.distributed.get_world_size()
+        return 0, 1
+
+    def __len__(self) -> int:
+        rank, world = self._rank_world()
+        if self.shuffle:  # training: every rank gets the same number of items
+            return math.ceil(self.n / world)
+        return len(range(rank, self.n, world))
+
+    def __iter__(self) -> Iterator[int]:
+        rank, world = self._rank_world()
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+            order = torch.randperm(self.n, generator=g).tolist()
+        else:
+            order = list(range(self.n))
+        if self.shuffle:  # pad by wrapping so every rank has the same count
+            order = (order * world)[: len(self) * world]
+        return iter([self.epoch * self.n + i for i in order[rank::world]])
+
+
+class TrainChunks(Dataset):
+    """Random fixed-length chunks of the training clips, aligned to label frames."""
+
+    def __init__(self, clips: list[LoadedClip], chunk_frames: int, chunks_per_clip: float, seed: int,
+                 time_shift: bool) -> None:
+        self.clips = clips
+        self.chunk_frames = chunk_frames
+        self.seed = seed
+        self.time_shift = time_shift
+        mean_frames = float(np.mean([c.n_frames for c in clips]))
+        per_clip = chunks_per_clip or max(1.0, mean_frames / chunk_frames)
+        self.n = max(1, int(round(per_clip * len(clips))))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        epoch, i = divmod(index, self.n)
+        rng = np.random.default_rng([self.seed, epoch, i])
+        clip = self.clips[i % len(self.clips)]
+        frames = self.chunk_frames
+        if clip.n_frames >= frames:
+            start = int(rng.integers(0, clip.n_frames - frames + 1))
+            wave = clip.wave[:, start * SAMPLES_PER_FRAME : (start + frames) * SAMPLES_PER_FRAME]
+            sed, doa = clip.sed[start : start + frames], clip.doa[start : start + frames]
+        else:  # clip shorter than a chunk: zero-pad (silence, no events)
+            pad = frames - clip.n_frames
+            wave = torch.nn.functional.pad(clip.wave, (0, pad * SAMPLES_PER_FRAME))
+            sed = torch.cat([clip.sed, clip.sed.new_zeros((pad, *clip.sed.shape[1:]))])
+            doa = torch.cat([clip.doa, clip.doa.new_zeros((pad, *clip.doa.shape[1:]))])
+        if self.time_shift:
+            shift = int(rng.integers(0, frames))
+            wave = torch.roll(wave, shift * SAMPLES_PER_FRAME, dims=-1)
+            sed, doa = torch.roll(sed, shift, dims=0), torch.roll(doa, shift, dims=0)
+        return {"wave": wave.contiguous(), "sed": sed.contiguous(), "doa": doa.contiguous()}
+
+
+class ClipIndex(Dataset):
+    """Whole clips for validation; the module looks the clip up by index for its reference rows."""
+
+    def __init__(self, clips: list[LoadedClip]) -> None:
+        self.clips = clips
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        clip = self.clips[index]
+        return {"wave": clip.wave, "index": torch.tensor(index)}
+
+
+class SELDDataModule(L.LightningDataModule):
+    """Training chunks from the train folder, whole clips from the validation folder."""
+
+    def __init__(self, cfg: ExperimentConfig, output_format: str) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.output_format = output_format
+        self.train_clips: list[LoadedClip] | None = None
+        self.val_clips: list[LoadedClip] | None = None
+
+    def load(self) -> None:
+        if self.train_clips is not None:
+            return
+        d = self.cfg.data
+        if not d.root:
+            raise DataError("data.root is not set (use --data DIR or --set data.root=DIR)")
+        train_dir = l3das22.resolve_split_dir(d.root, "train")
+        clips = load_clips(train_dir, d.mics, self.output_format, 0, desc="loading train clips")
+        clips = [c for c in clips if _split_of(c.name) in set(d.train_splits)]
+        if d.max_train_clips:
+            clips = _spread(clips, d.max_train_clips)
+        if not clips:
+            raise DataError(f"no training clips of splits {d.train_splits}", train_dir)
+        self.train_clips = clips
+        val_dir = l3das22.resolve_split_dir(d.root, d.val_folder)
+        self.val_clips = load_clips(val_dir, d.mics, self.output_format, d.max_val_clips,
+                                    desc="loading validation clips")
+
+    def setup(self, stage: str | None = None) -> None:
+        self.load()
+
+    def train_dataloader(self) -> DataLoader:
+        assert self.train_clips is not None
+        chunk_frames = int(round(self.cfg.data.chunk_seconds / LABEL_HOP_S))
+        ds = TrainChunks(self.train_clips, chunk_frames, self.cfg.data.chunks_per_clip, self.cfg.train.seed,
+                         self.cfg.train.time_shift)
+        self.train_sampler = EpochSampler(len(ds), self.cfg.train.seed)
+        return DataLoader(ds, batch_size=self.cfg.train.batch_size, sampler=self.train_sampler,
+                          num_workers=self.cfg.data.num_workers, drop_last=len(ds) > self.cfg.train.batch_size,
+                          persistent_workers=self.cfg.data.num_workers > 0)
+
+    def val_dataloader(self) -> DataLoader:
+        assert self.val_clips is not None
+        sampler = EpochSampler(len(self.val_clips), 0, shuffle=False)
+        return DataLoader(ClipIndex(self.val_clips), batch_size=1, sampler=sampler, num_workers=0)
+
+
+def _split_of(name: str) -> int:
+    return int(name.split("_")[0].removeprefix("split"))

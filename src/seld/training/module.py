@@ -1,0 +1,155 @@
+"""The LightningModule: one training step = model, PIT loss, loss weighting; validation = the F-score."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+
+from ..config import ExperimentConfig, config_from_dict, config_to_dict
+from ..errors import SeldError
+from ..inference.decode import decode_slots, decode_tracks
+from ..losses import build_criterion, build_weighting
+from ..metrics import location_sensitive_detection
+from ..models import build_model
+
+CHECKPOINT_FORMAT = 1
+
+
+class NonFiniteLossError(SeldError):
+    """The training loss became NaN or infinite."""
+
+
+def decode_posteriors(post: dict[str, torch.Tensor], output_format: str, threshold: float) -> np.ndarray:
+    """Rows (frame, class, x, y, z) from one clip's posteriors (probabilities, positions)."""
+    sed, doa = post["sed"].float().cpu().numpy(), post["doa"].float().cpu().numpy()
+    if output_format == "tracks":
+        return decode_tracks(sed, doa, threshold)
+    return decode_slots(sed, doa, threshold)
+
+
+class SELDSystem(L.LightningModule):
+    """Trains any model of :mod:`seld.models` with its criterion and the configured loss weighting."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self.save_hyperparameters({"config": config})
+        self.cfg: ExperimentConfig = config_from_dict(config)
+        self.model = build_model(self.cfg)
+        self.output_format: str = self.model.output_format
+        self.criterion = build_criterion(self.cfg, self.output_format)
+        self.weighting = build_weighting(self.cfg.loss)
+        self._val_counts = torch.zeros(3, dtype=torch.float64)
+        self._val_losses: list[torch.Tensor] = []
+
+    @classmethod
+    def from_config(cls, cfg: ExperimentConfig) -> SELDSystem:
+        return cls(config_to_dict(cfg))
+
+    def forward(self, wave: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.model(wave)
+
+    # ---------------------------------------------------------------- training
+    def _augment(self, wave: torch.Tensor) -> torch.Tensor:
+        std = self.cfg.train.noise_std
+        if std <= 0:
+            return wave
+        rms = wave.pow(2).mean(dim=(-1, -2), keepdim=True).sqrt()
+        return wave + std * rms * torch.randn_like(wave)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        wave = self._augment(batch["wave"])
+        out = self.model(wave)
+        losses = self.criterion(out, {"sed": batch["sed"], "doa": batch["doa"]})
+        l_sed, l_doa = losses["l_sed"], losses["l_doa"]
+        total = self.weighting.combine(l_sed, l_doa)
+        if not torch.isfinite(total.detach()):
+            raise NonFiniteLossError(
+                f"training loss is {total.item()} at epoch {self.current_epoch}, step {self.global_step} "
+                f"(l_sed={l_sed.item():.4g}, l_doa={l_doa.item():.4g}); stopped, the last good checkpoint is kept"
+            )
+        self.weighting.record(float(l_sed.detach()), float(l_doa.detach()))
+        window = self.cfg.loss.record_window
+        if window > 0 and (self.global_step + 1) % window == 0:
+            self.weighting.end_record()
+        elif window == 0 and batch_idx + 1 >= self.trainer.num_training_batches:
+            # one record per epoch, closed before validation so that the epoch-end checkpoint holds it
+            self.weighting.end_record()
+        bs = wave.shape[0]
+        self.log("train/loss", total, prog_bar=True, batch_size=bs)
+        self.log_dict({"train/l_sed": l_sed, "train/l_doa": l_doa}, batch_size=bs)
+        return total
+
+    def on_train_epoch_end(self) -> None:
+        w = self.weighting
+        self.log_dict(
+            {"weight/lambda": float(w.lambda_), "weight/tau": float(w.tau), "weight/D_sed": float(w.d_sed),
+             "weight/D_doa": float(w.d_doa), "weight/A": float(w.a)},
+            sync_dist=False,
+        )
+
+    # -------------------------------------------------------------- validation
+    def on_validation_epoch_start(self) -> None:
+        self._val_counts = torch.zeros(3, dtype=torch.float64)
+        self._val_losses = []
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        clip = self.trainer.datamodule.val_clips[int(batch["index"][0])]
+        out = self.model(batch["wave"])
+        targets = {"sed": clip.sed[None].to(self.device), "doa": clip.doa[None].to(self.device)}
+        losses = self.criterion(out, targets)
+        self._val_losses.append(torch.stack([losses["l_sed"].detach(), losses["l_doa"].detach()]).float().cpu())
+        post = {"sed": torch.sigmoid(out["sed"][0].float()), "doa": out["doa"][0].float()}
+        rows = decode_posteriors(post, self.output_format, self.cfg.train.sed_threshold)
+        c = location_sensitive_detection(rows, clip.ref_rows, clip.n_frames, threshold=2.0)
+        self._val_counts += torch.tensor([c.tp, c.fp, c.fn], dtype=torch.float64)
+
+    def on_validation_epoch_end(self) -> None:
+        counts = self._val_counts.to(self.device)
+        if self.trainer.world_size > 1:
+            counts = self.trainer.strategy.reduce(counts, reduce_op="sum")
+        tp, fp, fn = (float(x) for x in counts.cpu())
+        eps = float(np.finfo(float).eps)
+        precision, recall = tp / (tp + fp + eps), tp / (tp + fn + eps)
+        f = 2 * precision * recall / (precision + recall + eps)
+        mean = torch.stack(self._val_losses).mean(0) if self._val_losses else torch.zeros(2)
+        self.log("val/f_score", f, prog_bar=True, sync_dist=False)
+        self.log_dict({"val/precision": precision, "val/recall": recall, "val/tp": tp, "val/fp": fp,
+                       "val/fn": fn, "val/l_sed": float(mean[0]), "val/l_doa": float(mean[1])})
+
+    # --------------------------------------------------------------- optimiser
+    def configure_optimizers(self) -> dict[str, Any]:
+        t = self.cfg.train
+        params = [p for p in self.parameters() if p.requires_grad]
+        if t.optimizer == "adabelief":
+            from pytorch_optimizer import AdaBelief
+
+            opt = AdaBelief(params, lr=t.lr, weight_decay=t.weight_decay, eps=1e-16)
+        elif t.optimizer == "adamw":
+            opt = torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
+        else:
+            opt = torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
+        total = max(1, int(self.trainer.estimated_stepping_batches)) if self._trainer else 1
+        if not math.isfinite(total):
+            total = 1
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total, eta_min=t.min_lr)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    # ------------------------------------------------------------- checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["seld"] = {
+            "format": CHECKPOINT_FORMAT,
+            "output_format": self.output_format,
+            "loss_weighting": self.weighting.state_dict(),
+            "torch_rng_state": torch.get_rng_state(),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        extra = checkpoint.get("seld", {})
+        if "loss_weighting" in extra:
+            self.weighting.load_state_dict(extra["loss_weighting"])
+        if "torch_rng_state" in extra:
+            torch.set_rng_state(extra["torch_rng_state"])

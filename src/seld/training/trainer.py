@@ -1,0 +1,140 @@
+"""Build a Lightning Trainer for a run folder, and the ``train`` entry point used by the CLI."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from ..config import ExperimentConfig, dump_config
+from ..errors import SeldError
+from ..features import compute_feature_stats
+from ..io_utils import atomic_path, write_text_atomic
+from .checkpoint_io import AtomicCheckpointIO
+from .data import SELDDataModule
+from .module import SELDSystem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_checkpoint: Path | None
+    last_checkpoint: Path | None
+    best_f_score: float | None
+    epochs: int
+
+
+class StopAfterEpochs(Callback):
+    """Ends fitting after ``n`` epochs in total, leaving a resumable ``last.ckpt``."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch + 1 >= self.n:
+            trainer.should_stop = True
+
+
+def resolve_precision(precision: str, accelerator: str) -> str:
+    if precision != "auto":
+        return precision
+    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    return "bf16-mixed" if on_gpu else "32-true"
+
+
+def _devices(value: str) -> int | str | list[int]:
+    if value == "auto":
+        return "auto"
+    if value.isdigit():
+        return int(value)
+    return [int(v) for v in value.split(",") if v.strip()]
+
+
+def build_trainer(cfg: ExperimentConfig, run_dir: Path, progress_bar: bool = True) -> L.Trainer:
+    t = cfg.train
+    ckpt_dir = run_dir / "checkpoints"
+    checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/f_score", mode="max",
+                                 save_top_k=1, save_last=True, auto_insert_metric_name=False)
+    checkpoint.CHECKPOINT_NAME_LAST = "last"
+    callbacks = [
+        checkpoint,
+        EarlyStopping(monitor="val/f_score", mode="max", patience=t.patience, check_finite=False),
+        LearningRateMonitor(logging_interval="step"),
+    ]
+    if t.stop_after_epochs:
+        callbacks.append(StopAfterEpochs(t.stop_after_epochs))
+    loggers = [CSVLogger(run_dir, name="", version="logs"), TensorBoardLogger(run_dir, name="", version="tb")]
+    return L.Trainer(
+        max_epochs=t.max_epochs,
+        accelerator=t.accelerator,
+        devices=_devices(t.devices),
+        num_nodes=t.num_nodes,
+        strategy=t.strategy,
+        precision=resolve_precision(t.precision, t.accelerator),
+        callbacks=callbacks,
+        logger=loggers,
+        deterministic=t.deterministic,
+        log_every_n_steps=t.log_every_n_steps,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,
+        check_val_every_n_epoch=t.check_val_every_n_epoch,
+        limit_train_batches=t.limit_train_batches,
+        gradient_clip_val=t.grad_clip or None,
+        default_root_dir=run_dir,
+        enable_progress_bar=progress_bar,
+        enable_model_summary=False,
+        plugins=[AtomicCheckpointIO()],
+    )
+
+
+def _feature_stats(system: SELDSystem, dm: SELDDataModule, run_dir: Path) -> None:
+    """Normalisation statistics of the training clips, computed once per run and saved beside it."""
+    path = run_dir / "feature_stats.npz"
+    if path.exists():
+        data = np.load(path)
+        mean, std = torch.from_numpy(data["mean"]), torch.from_numpy(data["std"])
+    else:
+        device = torch.device("cuda" if torch.cuda.is_available() and cfg_uses_gpu(system.cfg) else "cpu")
+        assert dm.train_clips is not None
+        mean, std = compute_feature_stats(system.model.frontend, (c.wave for c in dm.train_clips), device=device)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, mean=mean.cpu().numpy(), std=std.cpu().numpy())
+    system.model.set_feature_stats(mean, std)
+
+
+def cfg_uses_gpu(cfg: ExperimentConfig) -> bool:
+    return cfg.train.accelerator in ("auto", "gpu", "cuda")
+
+
+def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False, progress_bar: bool = True) -> TrainResult:
+    """Train ``cfg`` into ``run_dir``; with ``resume`` continue exactly from ``checkpoints/last.ckpt``."""
+    run_dir = Path(run_dir)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if resume and not last.exists():
+        raise SeldError("--resume: no checkpoints/last.ckpt to resume from", run_dir)
+    if not resume and last.exists():
+        raise SeldError("run folder already holds a training run; use --resume or another --out", run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    L.seed_everything(cfg.train.seed, workers=True, verbose=False)
+    system = SELDSystem.from_config(cfg)
+    dm = SELDDataModule(cfg, system.output_format)
+    dm.load()
+    _feature_stats(system, dm, run_dir)
+    write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
+    if cfg.train.compile:
+        system.model = torch.compile(system.model)  # type: ignore[assignment]
+    trainer = build_trainer(cfg, run_dir, progress_bar=progress_bar)
+    trainer.fit(system, datamodule=dm, ckpt_path=str(last) if resume else None, weights_only=True)
+    ckpt_cb = trainer.checkpoint_callback
+    best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else None
+    score = ckpt_cb.best_model_score if ckpt_cb else None
+    return TrainResult(run_dir, best, last if last.exists() else None,
+                       None if score is None else float(score), trainer.current_epoch)
