@@ -87,8 +87,12 @@ def test_ensemble_of_one_is_the_model():
 
 
 def test_rows_to_events_links_frames():
-    rows = np.array([[f, 3, 1.0, 0.0, 0.0] for f in range(10, 20)] + [[f, 3, -1.5, 0.5, 0.0] for f in range(12, 15)]
-                    + [[f, 7, 0.0, 1.0, 0.5] for f in range(30, 33)], dtype=float)
+    rows = np.array(
+        [[f, 3, 1.0, 0.0, 0.0] for f in range(10, 20)]
+        + [[f, 3, -1.5, 0.5, 0.0] for f in range(12, 15)]
+        + [[f, 7, 0.0, 1.0, 0.5] for f in range(30, 33)],
+        dtype=float,
+    )
     events = rows_to_events(rows)
     assert [(e["onset"], e["offset"], e["class_index"]) for e in events] == [(1.0, 2.0, 3), (1.2, 1.5, 3), (3.0, 3.3, 7)]
     assert events[1]["x"] == -1.5 and events[2]["class"] == "Knock"

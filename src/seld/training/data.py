@@ -166,8 +166,8 @@ class ClipIndex(Dataset):
         return len(self.clips)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        clip = self.clips[index]
-        return {"wave": clip.wave, "index": torch.tensor(index)}
+        index %= len(self.clips)  # the sampler encodes the epoch in the index
+        return {"wave": self.clips[index].wave, "index": torch.tensor(index)}
 
 
 class SELDDataModule(L.LightningDataModule):

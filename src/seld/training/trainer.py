@@ -97,6 +97,8 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, progress_bar: bool = Tru
 
 def _feature_stats(system: SELDSystem, dm: SELDDataModule, run_dir: Path) -> None:
     """Normalisation statistics of the training clips, computed once per run and saved beside it."""
+    if not getattr(system.model, "uses_feature_stats", True):
+        return
     path = run_dir / "feature_stats.npz"
     if path.exists():
         data = np.load(path)
