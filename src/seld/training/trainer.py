@@ -61,11 +61,14 @@ def _devices(value: str) -> int | str | list[int]:
 def build_trainer(cfg: ExperimentConfig, run_dir: Path, progress_bar: bool = True) -> L.Trainer:
     t = cfg.train
     ckpt_dir = run_dir / "checkpoints"
-    checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/f_score", mode="max",
-                                 save_top_k=1, save_last=True, auto_insert_metric_name=False)
-    checkpoint.CHECKPOINT_NAME_LAST = "last"
+    best = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/f_score", mode="max",
+                           save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False)
+    # a second callback keeps last.ckpt current every epoch (Lightning's save_last only follows new bests)
+    last = ModelCheckpoint(dirpath=ckpt_dir, filename="last", monitor=None, save_top_k=1,
+                           auto_insert_metric_name=False, enable_version_counter=False)
     callbacks = [
-        checkpoint,
+        best,
+        last,
         EarlyStopping(monitor="val/f_score", mode="max", patience=t.patience, check_finite=False),
         LearningRateMonitor(logging_interval="step"),
     ]
