@@ -1,0 +1,146 @@
+"""ONNX export of a whole seld model (waveform in -> ``sed``, ``doa`` out) and an ONNX Runtime runner.
+
+The graph contains the feature front end (STFT, log-mel, intensity vectors, normalisation): it takes raw
+waveforms ``wave`` (1, 4*mics, N) float32 and returns ``sed`` (logits) and ``doa`` exactly as the torch
+model's ``forward``. The input shape is fixed at export (N = ``seconds`` of audio, 30 s by default, the
+window of :func:`seld.inference.infer.infer_clip`): the TorchScript exporter bakes the sequence length
+into ``nn.MultiheadAttention``'s reshapes, so a graph exported for one length fails on another.
+Export uses the TorchScript exporter (``dynamo=False``, opset 17), whose STFT layout the front end
+supports. ``onnx`` and ``onnxruntime`` are optional (``pip install 'seld[onnx]'``); functions here
+raise :class:`SeldError` when they are missing.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import SeldError
+
+OPSET = 17
+INPUT_NAME = "wave"
+OUTPUT_NAMES = ("sed", "doa")
+
+
+def require_onnx(runtime: bool = True) -> None:
+    """Raise :class:`SeldError` if ``onnx`` (and ``onnxruntime`` when ``runtime``) cannot be imported."""
+    missing = []
+    for name in ("onnx", "onnxruntime") if runtime else ("onnx",):
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise SeldError(
+            f"ONNX export needs {' and '.join(missing)}: pip install 'seld[onnx]' "
+            "(or pip install onnx onnxruntime)"
+        )
+
+
+class TupleOutputs(nn.Module):
+    """Wrap a seld model so that it returns ``(sed, doa)`` instead of a dict (as ONNX outputs)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, wave: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.model(wave)
+        return out["sed"], out["doa"]
+
+
+def input_channels(model: nn.Module) -> int:
+    """Waveform channels the model expects (4 per microphone)."""
+    frontend = getattr(model, "frontend", None)
+    channels = getattr(frontend, "in_channels", None)
+    if not isinstance(channels, int):
+        raise SeldError(f"cannot tell the input channels of {type(model).__name__} (no frontend.in_channels)")
+    return channels
+
+
+def window_samples(seconds: float) -> int:
+    """Samples of ``seconds`` of audio rounded to whole 100 ms label frames (at least one)."""
+    return max(3200, int(round(seconds * 10)) * 3200)
+
+
+def export_onnx(model: nn.Module, path: str | Path, seconds: float = 30.0, opset: int = OPSET) -> Path:
+    """Export ``model`` (eval mode, on the CPU) to ``path`` for inputs (1, C, ``seconds`` of samples)."""
+    require_onnx(runtime=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.to("cpu").eval()
+    example = torch.randn(1, input_channels(model), window_samples(seconds))
+    wrapper = TupleOutputs(model).eval()
+    tmp = path.with_name(path.name + ".tmp")
+    # Gradients stay enabled: under no_grad, nn.TransformerEncoderLayer takes its fused fast path
+    # (aten::_transformer_encoder_layer_fwd), which has no ONNX symbolic.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapper,
+                (example,),
+                str(tmp),
+                dynamo=False,
+                opset_version=opset,
+                input_names=[INPUT_NAME],
+                output_names=list(OUTPUT_NAMES),
+            )
+    except Exception as exc:  # noqa: BLE001 - the exporter raises many types; report one line
+        tmp.unlink(missing_ok=True)
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SeldError(f"{type(model).__name__} cannot be exported to ONNX (opset {opset}): {first[:300]}") from None
+    tmp.replace(path)
+    return path
+
+
+def onnx_session(path: str | Path, threads: int | None = None) -> Any:
+    """An ONNX Runtime CPU session for an exported model (``threads`` intra-op threads, all optimisations)."""
+    require_onnx()
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def run_session(session: Any, wave: np.ndarray | torch.Tensor) -> dict[str, np.ndarray]:
+    """Run an ONNX Runtime session on waveforms (B, C, N): ``{"sed": logits, "doa": ...}``."""
+    x = wave.detach().cpu().numpy() if isinstance(wave, torch.Tensor) else np.asarray(wave)
+    sed, doa = session.run(list(OUTPUT_NAMES), {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})
+    return {"sed": sed, "doa": doa}
+
+
+def validate_onnx(
+    model: nn.Module, path: str | Path, seconds: float = 30.0, threads: int | None = None, seed: int = 0
+) -> dict[str, float]:
+    """Compare ONNX Runtime with torch on a random clip of ``seconds`` (the length the graph was exported for).
+
+    Returns the max absolute difference of each output and the largest one relative to the output's
+    magnitude (``max_rel_diff``).
+    """
+    session = onnx_session(path, threads)
+    gen = torch.Generator().manual_seed(seed)
+    wave = torch.randn(1, input_channels(model), window_samples(seconds), generator=gen)
+    with torch.inference_mode():
+        ref = model.eval()(wave)
+    got = run_session(session, wave)
+    result: dict[str, float] = {}
+    rel = 0.0
+    for name in OUTPUT_NAMES:
+        r = ref[name].float().numpy()
+        if got[name].shape != r.shape:
+            raise SeldError(f"ONNX output {name!r} has shape {got[name].shape}, torch gives {r.shape}")
+        diff = float(np.abs(got[name] - r).max()) if r.size else 0.0
+        result[f"max_abs_diff_{name}"] = diff
+        rel = max(rel, diff / max(float(np.abs(r).max()), 1e-12))
+    result["max_rel_diff"] = rel
+    return result
