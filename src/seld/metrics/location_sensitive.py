@@ -209,6 +209,39 @@ def _maximum_matching(match: np.ndarray, official: np.ndarray) -> np.ndarray:
     return out
 
 
+def _official_counts(
+    pred: np.ndarray, ref: np.ndarray, n_frames: int, threshold: float, class_agnostic: bool, ignore_location: bool
+) -> Counts:
+    """Official counts from one flat list of same-frame (reference, prediction) pairs.
+
+    Cost grows with the number of same-frame pairs (not frames x max rows^2 as with padding). Per frame
+    M = min(distinct matched references, distinct matched predictions), the official rule.
+    """
+    if len(pred) == 0 or len(ref) == 0:
+        return Counts(0, len(pred), len(ref))
+    pred = pred[np.argsort(pred[:, 0], kind="stable")]
+    pf, rf = pred[:, 0].astype(np.int64), ref[:, 0].astype(np.int64)
+    n_pred = np.bincount(pf, minlength=n_frames)
+    p_start = np.cumsum(n_pred) - n_pred
+    per_ref = n_pred[rf]
+    ref_idx = np.repeat(np.arange(len(ref)), per_ref)
+    first = np.repeat(np.cumsum(per_ref) - per_ref, per_ref)
+    pred_idx = np.repeat(p_start[rf], per_ref) + (np.arange(len(ref_idx)) - first)
+    match = np.ones(len(ref_idx), dtype=bool)
+    if not class_agnostic:
+        match &= ref[ref_idx, 1] == pred[pred_idx, 1]
+    if not ignore_location:
+        diff = ref[ref_idx, 2:5] - pred[pred_idx, 2:5]
+        match &= np.sqrt(np.sum(diff * diff, axis=-1)) < threshold
+    ref_hit = np.zeros(len(ref), dtype=bool)
+    pred_hit = np.zeros(len(pred), dtype=bool)
+    ref_hit[ref_idx[match]] = True
+    pred_hit[pred_idx[match]] = True
+    m = np.minimum(np.bincount(rf[ref_hit], minlength=n_frames), np.bincount(pf[pred_hit], minlength=n_frames))
+    tp = int(m.sum())
+    return Counts(tp, len(pred) - tp, len(ref) - tp)
+
+
 def location_sensitive_detection(
     pred_rows: object,
     ref_rows: object,
@@ -219,6 +252,10 @@ def location_sensitive_detection(
     ignore_location: bool = False,
 ) -> Counts:
     """Location-sensitive detection counts of one file (``matching``: ``official`` or ``optimal``)."""
+    if matching == "official":
+        pred = as_rows(pred_rows, n_frames, "predictions")
+        ref = as_rows(ref_rows, n_frames, "references")
+        return _official_counts(pred, ref, int(n_frames), threshold, class_agnostic, ignore_location)
     pairs = FramePairs(pred_rows, ref_rows, n_frames)
     tp, fp, fn = pairs.frame_counts(threshold, matching, class_agnostic, ignore_location)
     return Counts(int(tp.sum()), int(fp.sum()), int(fn.sum()))
@@ -261,6 +298,8 @@ def evaluate_clips(
     pred, ref, total, _ = stack_clips(clips)
     if total == 0:
         return Counts()
+    if matching == "official":
+        return _official_counts(pred, ref, total, threshold, class_agnostic, ignore_location)
     pairs = FramePairs(pred, ref, total)
     tp, fp, fn = pairs.frame_counts(threshold, matching, class_agnostic, ignore_location)
     return Counts(int(tp.sum()), int(fp.sum()), int(fn.sum()))
