@@ -10,6 +10,8 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
+from typing import TextIO
 
 from . import __version__
 from .errors import SeldError
@@ -52,14 +54,28 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s" if args.verbose else "%(message)s",
     )
+
+    def one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                         file: TextIO | None = None, line: str | None = None) -> None:
+        """Warnings (e.g. a resampled wav) as one line naming the command, without source lines."""
+        text = " ".join(str(message).split())
+        print(f"seld {args.command}: warning: {text}", file=sys.stderr if file is None else file)
+
+    saved, warnings.showwarning = warnings.showwarning, one_line_warning
     try:
         return int(args._run(args) or 0)
     except SeldError as exc:
         print(f"seld {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # disk full, permission denied, ...: the file and the reason, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"seld {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"seld {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = saved
 
 
 if __name__ == "__main__":

@@ -30,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
         raise SeldError("give at least one checkpoint (*.ckpt, or 'pretrained' for the shipped demo model)")
     if not inputs:
         raise SeldError("give at least one input wav file or split folder after the checkpoint(s)")
+    if not args.window > 0 or (args.hop is not None and not args.hop > 0):
+        raise SeldError(f"--window and --hop must be positive seconds, got {args.window} and {args.hop}")
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise SeldError(f"--threshold is a probability in [0, 1], got {args.threshold}")
     written = predict([resolve_checkpoint(c) for c in ckpts], inputs, args.out, json_events=args.json,
                       window_s=args.window, hop_s=args.hop, threshold=args.threshold, device=args.device)
     print(f"wrote {len(written)} prediction file(s) to {Path(args.out)}")

@@ -54,6 +54,7 @@ from seld.io_utils import atomic_open
 __all__ = [
     "COORD_TOLERANCE_M",
     "Clip",
+    "audio_info",
     "Event",
     "events_to_slots",
     "find_clips",
@@ -173,6 +174,7 @@ def read_wav(path: str | Path, channels: int = FOA_CHANNELS) -> np.ndarray:
         raise DataError(f"cannot read audio ({type(exc).__name__}: {exc})".replace("\n", " "), path) from exc
     if data.shape[0] == 0:
         raise DataError("audio file is empty (0 samples)", path)
+    _check_complete(path)
     if data.shape[1] != channels:
         raise DataError(f"audio has {data.shape[1]} channels, expected {channels}", path)
     if not np.isfinite(data).all():
@@ -190,6 +192,56 @@ def read_wav(path: str | Path, channels: int = FOA_CHANNELS) -> np.ndarray:
             path,
         )
     return audio
+
+
+def _check_complete(path: Path) -> None:
+    """Raise a DataError when a RIFF/WAVE file is cut short (its data chunk is larger than what is left).
+
+    libsndfile silently reads what is there, so without this a truncated copy would be used as a
+    shorter clip. Headers that do not state a size (0 or 0xFFFFFFFF, streaming writers) are accepted.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+            return
+        order = "little" if head[:4] == b"RIFF" else "big"
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            chunk = fh.read(8)
+            n = int.from_bytes(chunk[4:], order)
+            if chunk[:4] == b"data":
+                left = size - pos - 8
+                if 0 < n < 0xFFFFFFFF and n > left:
+                    raise DataError(
+                        f"audio file is truncated (data chunk declares {n} bytes, {left} present)", path
+                    )
+                return
+            pos += 8 + n + (n & 1)
+
+
+def audio_info(path: str | Path, channels: int | None = FOA_CHANNELS) -> tuple[int, int]:
+    """``(frames, sample_rate)`` of a wav from its header, with the checks of :func:`read_wav` that need
+    no samples (readable, complete, channel count, at least one label frame); errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("audio file not found", path)
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # soundfile raises several types for corrupt input
+        raise DataError(f"cannot read audio ({type(exc).__name__}: {exc})".replace("\n", " "), path) from exc
+    _check_complete(path)
+    if info.frames <= 0:
+        raise DataError("audio file is empty (0 samples)", path)
+    if channels is not None and info.channels != channels:
+        raise DataError(f"audio has {info.channels} channels, expected {channels}", path)
+    if info.frames * SAMPLE_RATE < LABEL_FRAME_SAMPLES * info.samplerate:
+        raise DataError(
+            f"audio is {info.frames / info.samplerate:.4g} s long, shorter than one label frame ({LABEL_HOP_S} s)",
+            path,
+        )
+    return int(info.frames), int(info.samplerate)
 
 
 def read_audio(clip: Clip, mics: int = 1) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..data import l3das22
-from ..errors import CheckpointError, DataError
+from ..errors import CheckpointError, DataError, SeldError
 from ..io_utils import write_json_atomic
 from ..training.module import decode_posteriors
 from ..utils.progress import progress
@@ -73,8 +73,13 @@ def predict(
     show_progress: bool | None = None,
 ) -> list[Path]:
     """Write ``label_<clip>.csv`` (frame,class,x,y,z; no header) per input clip; returns the paths."""
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                       ("cpu" if device == "auto" else device))
+    try:
+        dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
+                           ("cpu" if device == "auto" else device))
+    except RuntimeError as exc:
+        raise SeldError(f"invalid --device {device!r} ({str(exc).splitlines()[0]})") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SeldError(f"--device {device}: CUDA is not available on this machine")
     loaded = [load_model(c, dev) for c in checkpoints]
     models = [m for m, _ in loaded]
     cfgs = [c for _, c in loaded]
@@ -89,13 +94,22 @@ def predict(
     output_format = models[0].output_format
     thr = cfgs[0].train.sed_threshold if threshold is None else threshold
     items = collect_inputs(inputs, n_mics)
+    for item in items:  # header checks of every input first, so a bad file stops the run before any output
+        for audio in (item.audio_a, item.audio_b if n_mics == 2 else None):
+            if audio is not None:
+                l3das22.audio_info(audio, channels=4)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    out_dir.mkdir(parents=True, exist_ok=True)  # fails fast on an unusable --out, before any inference
+    results = []  # rows are small: every file is written only once all inputs succeeded (no partial output)
     for item in progress(items, desc="predicting", unit="clip", enabled=show_progress):
         wave = torch.from_numpy(read_input(item, n_mics))
         post = infer_ensemble(models, wave, window_s=window_s, hop_s=hop_s)
         rows = decode_posteriors(post, output_format, thr)
+        if not np.isfinite(rows).all():
+            raise CheckpointError(f"the model produced NaN or infinite values on {item.audio_a}", checkpoints[0])
+        results.append((item, rows))
+    written = []
+    for item, rows in results:
         path = out_dir / f"label_{item.name}.csv"
         l3das22.write_prediction_csv(path, rows)
         written.append(path)

@@ -90,10 +90,8 @@ def evaluate_folder(
     ``missing_predictions``, ``unmatched_predictions`` and ``analysis`` (see :func:`error_analysis`).
     Raises :class:`~seld.errors.DataError` when ``pred_dir`` does not exist or the split has no clips.
     """
-    import soundfile as sf
-
     from ..constants import n_label_frames
-    from ..data.l3das22 import find_clips, read_prediction_csv, reference_rows
+    from ..data.l3das22 import audio_info, find_clips, read_prediction_csv, reference_rows
     from ..errors import DataError
 
     if matching not in MATCHING_MODES:
@@ -110,11 +108,8 @@ def evaluate_folder(
     missing: list[str] = []
     used: set[str] = set()
     for clip in clips:
-        try:
-            info = sf.info(str(clip.audio_a))
-        except RuntimeError as exc:
-            raise DataError(f"cannot read audio: {exc}", clip.audio_a) from None
-        duration = info.frames / info.samplerate
+        frames, rate = audio_info(clip.audio_a, channels=None)  # only the duration is needed
+        duration = frames / rate
         n_frames = n_label_frames(duration)
         assert clip.label is not None  # require_labels=True
         ref = reference_rows(clip.label, duration)

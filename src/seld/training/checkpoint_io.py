@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +14,39 @@ from ..errors import CheckpointError
 from ..io_utils import atomic_path
 
 
+def _refusal_reason(message: str) -> str:
+    """The informative line of torch's weights-only refusal (the rest is generic advice)."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    for ln in lines:
+        if "unsupported global" in ln.lower() or ln.lower().startswith("unsupported"):
+            return ln
+    return lines[-1] if lines else "unsafe content"
+
+
 def load_checkpoint_file(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
     """Load a checkpoint safely; anything that is not plain tensors and containers is refused."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError("checkpoint file not found", path)
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise CheckpointError(f"cannot read checkpoint: {exc.strerror}", path) from None
+    # torch.save writes a zip archive; the legacy format and plain pickles start with the PROTO opcode
+    if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):
+        raise CheckpointError("not a PyTorch checkpoint file (neither a torch zip archive nor a pickle)", path)
+    try:
+        with warnings.catch_warnings():  # e.g. torch's note on the pickle protocol of a crafted file
+            warnings.simplefilter("ignore")
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe content"
         raise CheckpointError(
-            f"refused to load: the file holds objects other than tensors and plain data, which could run "
-            f"code ({first[:160]})", path
+            "refused to load: the file holds objects other than tensors and plain data, which could run "
+            f"code when unpickled; seld loads checkpoints with weights_only=True ({_refusal_reason(str(exc))[:160]})",
+            path,
         ) from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+    except (RuntimeError, EOFError, ValueError, OSError, KeyError, AttributeError, TypeError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"not a readable checkpoint ({msg[:160]})", path) from None
     if not isinstance(ckpt, dict):

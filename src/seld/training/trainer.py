@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
 from ..config import ExperimentConfig, dump_config
-from ..errors import SeldError
+from ..errors import CheckpointError, ConfigError, SeldError
 from ..features import compute_feature_stats
-from ..io_utils import atomic_path, write_text_atomic
-from .checkpoint_io import AtomicCheckpointIO
+from ..io_utils import atomic_path, remove_stale_temps, write_text_atomic
+from .checkpoint_io import AtomicCheckpointIO, load_checkpoint_file
 from .data import SELDDataModule
 from .module import SELDSystem
 
@@ -115,6 +118,28 @@ def _feature_stats(system: SELDSystem, dm: SELDDataModule, run_dir: Path) -> Non
     system.model.set_feature_stats(mean, std)
 
 
+def _check_resumable(system: SELDSystem, last: Path) -> None:
+    """Refuse to resume from a checkpoint that is unreadable or holds another model's weights."""
+    ckpt = load_checkpoint_file(last)
+    state = ckpt.get("state_dict")
+    if not isinstance(state, dict) or "optimizer_states" not in ckpt:
+        raise CheckpointError("not a resumable seld training checkpoint (no state_dict/optimizer state)", last)
+    def plain(d: dict[str, Any]) -> dict[str, Any]:  # keys of a torch.compile'd model hold "_orig_mod."
+        return {k.replace("_orig_mod.", ""): v for k, v in d.items()}
+
+    own, state = plain(system.state_dict()), plain(state)
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [k for k in own if k in state
+             and (not isinstance(state[k], torch.Tensor) or state[k].shape != own[k].shape)]
+    if missing or unexpected or wrong:
+        detail = (f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}" if unexpected
+                  else f"shape of {wrong[0]}")
+        raise CheckpointError(
+            f"checkpoint holds another model than the config describes ({detail}); "
+            "resume with the run's own config.yaml or use a new --out", last)
+
+
 def cfg_uses_gpu(cfg: ExperimentConfig) -> bool:
     return cfg.train.accelerator in ("auto", "gpu", "cuda")
 
@@ -127,16 +152,28 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False, prog
         raise SeldError("--resume: no checkpoints/last.ckpt to resume from", run_dir)
     if not resume and last.exists():
         raise SeldError("run folder already holds a training run; use --resume or another --out", run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if run_dir.is_dir():  # temporary files of a run that was killed while writing
+        for folder in (run_dir, run_dir / "checkpoints"):
+            for stale in remove_stale_temps(folder):
+                log.info("removed %s (left by an interrupted write)", stale)
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     system = SELDSystem.from_config(cfg)
+    if resume:
+        _check_resumable(system, last)
     dm = SELDDataModule(cfg, system.output_format)
     dm.load()
-    _feature_stats(system, dm, run_dir)
+    new_folder = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)  # only now: bad data leaves no run folder behind
+    _feature_stats(system, dm, run_dir)  # before the Trainer, which may switch on deterministic algorithms
     write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
     if cfg.train.compile:
         system.model = torch.compile(system.model)  # type: ignore[assignment]
-    trainer = build_trainer(cfg, run_dir, progress_bar=progress_bar)
+    try:
+        trainer = build_trainer(cfg, run_dir, progress_bar=progress_bar)
+    except (MisconfigurationException, ValueError, ImportError) as exc:  # e.g. precision, strategy, accelerator
+        if new_folder:  # nothing was trained: leave no half-made run folder behind
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise ConfigError(f"invalid train settings: {str(exc).strip().splitlines()[0]}") from None
     trainer.fit(system, datamodule=dm, ckpt_path=str(last) if resume else None, weights_only=True)
     ckpt_cb = trainer.checkpoint_callback
     best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else None

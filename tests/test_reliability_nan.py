@@ -1,0 +1,65 @@
+"""Numerics: a NaN/inf training loss stops ``seld train`` with one clear line and a non-zero exit status,
+and the last good checkpoint (from the epoch before) is kept untouched, loadable and finite."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+import seld.training.module as module
+from seld.cli import main
+from seld.config import ExperimentConfig
+from seld.inference.checkpoint import load_model
+from seld.training.checkpoint_io import load_checkpoint_file
+from test_reliability_crash import SETS
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_nan_loss_stops_training_and_keeps_last_good_checkpoint(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    base = ["train", "--config", "paper", "--data", str(tiny_dataset), "--out", str(run), "--no-progress",
+            "--set", *SETS, "data.max_train_clips=4", "data.max_val_clips=1"]
+    assert main([*base, "train.stop_after_epochs=1"]) == 0  # one good epoch
+    last = run / "checkpoints" / "last.ckpt"
+    before = _sha(last)
+    capsys.readouterr()
+
+    real = module.build_criterion
+
+    def poisoned(cfg: ExperimentConfig, output_format: str) -> Callable[..., dict[str, torch.Tensor]]:
+        """The criterion, but the loss of every training step becomes NaN (validation stays finite)."""
+        criterion = real(cfg, output_format)
+
+        def call(outputs: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            losses = criterion(outputs, targets)
+            if torch.is_grad_enabled():
+                losses = {**losses, "l_sed": losses["l_sed"] * float("nan")}
+            return losses
+
+        return call
+
+    monkeypatch.setattr(module, "build_criterion", poisoned)
+    rc = main([*base, "--resume"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    # training logs progress to stderr; the failure itself is one line, the last one, without a traceback
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert "Traceback" not in err
+    assert [ln for ln in lines if ": error:" in ln] == lines[-1:], err
+    assert lines[-1].startswith("seld train: error: training loss is ")
+    assert "epoch 1" in lines[-1] and "last good checkpoint is kept" in lines[-1]
+    assert _sha(last) == before  # not overwritten with the poisoned state
+    ckpt = load_checkpoint_file(last)
+    assert ckpt["epoch"] == 0
+    model, _ = load_model(last)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert not [p for p in run.rglob("*") if ".tmp" in p.name]
