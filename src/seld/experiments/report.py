@@ -147,6 +147,8 @@ def check_claims(table: Table, summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _verdict(diff: float, se: float) -> str:
+    if diff == 0.0:
+        return "tie: no difference"
     if math.isnan(se) or se == 0.0:
         return "holds (no seed spread to compare)" if diff > 0 else "does not hold (no seed spread to compare)"
     if abs(diff) >= 2.0 * se:
@@ -181,16 +183,17 @@ def table_markdown(summary: dict[str, Any]) -> str:
     cols = summary["columns"]
     lines = []
     if cols == [F_COLUMN]:
-        lines += ["| row | config | ours: F % (mean ± std) | per seed | epochs | paper F % | ours − paper |",
-                  "|---|---|---:|---|---:|---:|---:|"]
+        lines += ["| row | config | ours: F % (mean ± std) | per seed | epochs | train min | paper F % "
+                  "| ours − paper |", "|---|---|---:|---|---:|---:|---:|---:|"]
         for r in summary["rows"]:
             c = r["cells"][F_COLUMN]
             per = ", ".join(f"{v:.1f}" for v in c["values"]) or "not run"
             paper = "—" if c["paper"] is None else f"{c['paper']:.1f}"
             delta = "—" if c["paper"] is None or math.isnan(c["mean"]) else f"{c['mean'] - c['paper']:+.1f}"
             epochs = ", ".join(str(e) for e in r["epochs"] if e is not None) or "—"
+            minutes = ", ".join(f"{t / 60:.0f}" for t in r["train_seconds"] if t is not None) or "—"
             lines.append(f"| {r['label']} | `{r['config']}` | {_fmt(c['mean'], c['std'])} | {per} | {epochs} "
-                         f"| {paper} | {delta} |")
+                         f"| {minutes} | {paper} | {delta} |")
     else:
         lines += ["| row | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
         for r in summary["rows"]:
@@ -286,7 +289,7 @@ def _json_safe(obj: Any) -> Any:
 
 
 def _protocol_markdown(out: Path, names: list[str]) -> str:
-    lines = ["| table | data | scale | seeds | epochs | overrides | machine | wall time |",
+    lines = ["| table | data | scale | seeds | epochs | overrides | machine | training time (all runs) |",
              "|---|---|---|---:|---:|---|---|---:|"]
     for name in names:
         path = out / name / "protocol.json"
@@ -299,8 +302,10 @@ def _protocol_markdown(out: Path, names: list[str]) -> str:
         gpus = ", ".join(m.get("gpus", [])) or "no GPU"
         machine = f"{m.get('cpu_count')} CPU cores ({m.get('processor')}), {gpus}, torch {m.get('torch')}"
         sets = " ".join(f"`{s}`" for s in p.get("overrides", [])) or "—"
+        runs = {d: t for r in collect(TABLES[name], out)["rows"] for d, t in zip(r["run_dirs"], r["train_seconds"])}
+        minutes = sum(t or 0.0 for t in runs.values()) / 60
         lines.append(f"| {name} | {data} | {p.get('scale')} | {p.get('seeds')} | {p.get('epochs') or 'config'} "
-                     f"| {sets} | {machine} | {p.get('wall_seconds', 0) / 60:.0f} min |")
+                     f"| {sets} | {machine} | {minutes:.0f} min ({len(runs)} runs) |")
     return "\n".join(lines) + "\n"
 
 

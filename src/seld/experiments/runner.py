@@ -4,6 +4,7 @@ Layout: ``OUT/<table>/<row>/seed<k>/`` holds the training run (checkpoints, logs
 predictions (``predictions_dev/``) and ``result.json`` (written atomically, last). A run with a
 ``result.json`` is finished and skipped; a run with ``checkpoints/last.ckpt`` but no ``trained.json`` is
 resumed exactly; a trained run whose evaluation was interrupted is only predicted and evaluated again.
+Runs are evaluated with their best checkpoint on validation (the last one if validation never scored).
 Rows that reuse other runs (``Row.runs_from``) read them from their folder; the Table 4 ensemble row
 predicts with the best checkpoints of all seeds of the proposed system.
 
@@ -189,13 +190,15 @@ def run_one(row: Row, location: str, seed: int, opts: ExperimentOptions,
             "train_seconds": round(time.perf_counter() - t0, 1),  # of the last (resumed) session
         }
         write_json_atomic(trained_path, trained)
-    metrics = _evaluate([run_dir / trained["best_checkpoint"]], opts.data, run_dir / "predictions_dev")
+    ckpt = evaluated_checkpoint(trained)
+    metrics = _evaluate([run_dir / ckpt], opts.data, run_dir / "predictions_dev")
     result = {
         "row": row.key,
         "location": location,
         "seed": seed,
         "config_name": cfg.name,
         **trained,
+        "evaluated_checkpoint": ckpt,
         **{k: metrics[k] for k in ("f_score", "precision", "recall", "tp", "fp", "fn", "n_clips")},
         "analysis": metrics["analysis"],
         "config": config_to_dict(cfg),
@@ -203,6 +206,15 @@ def run_one(row: Row, location: str, seed: int, opts: ExperimentOptions,
     write_json_atomic(run_dir / RESULT_FILE, result)
     say(f"  {location} seed {seed}: dev F (2 m) = {100 * result['f_score']:.1f} %")
     return result
+
+
+def evaluated_checkpoint(trained: dict[str, Any]) -> str:
+    """The checkpoint a run is evaluated with: the best on validation, or the last one when validation never
+    scored above 0 (ties keep the first epoch's checkpoint, which would then stand for an untrained model)."""
+    score = trained.get("best_val_f_score")
+    if not score or score <= 0.0:
+        return "checkpoints/last.ckpt"
+    return str(trained["best_checkpoint"])
 
 
 def run_ensemble(table: Table, row: Row, opts: ExperimentOptions, say: Callable[[str], None] = print
@@ -213,7 +225,8 @@ def run_ensemble(table: Table, row: Row, opts: ExperimentOptions, say: Callable[
     if any(r is None for r in results) or len(members) < 2:
         say(f"  {table.name}/{row.key}: needs >= 2 finished seeds of {row.ensemble_of}; skipped")
         return None
-    ckpts = [m / r["best_checkpoint"] for m, r in zip(members, results) if r is not None]
+    ckpts = [m / r.get("evaluated_checkpoint", r["best_checkpoint"]) for m, r in zip(members, results)
+             if r is not None]
     folder = opts.out / table.name / row.key
     key = [str(c.relative_to(opts.out)) for c in ckpts]
     done = read_result(folder)
