@@ -54,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s" if args.verbose else "%(message)s",
     )
+    if not args.verbose:  # Lightning's banner lines and tips; our own progress stays visible
+        for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        # internal deprecation notices of third-party libraries (nothing a user can act on)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+        warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
 
     def one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                          file: TextIO | None = None, line: str | None = None) -> None:

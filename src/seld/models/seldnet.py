@@ -81,7 +81,10 @@ class SELDnet(nn.Module):
         self.frontend = StftMagnitude(channels, n_fft=512, hop=hop)
         layers: list[nn.Module] = []
         c_in, n_freq = channels, self.frontend.n_bins
-        for c, (pf, pt) in zip(SELDNET_FILTERS, SELDNET_POOLS, strict=True):
+        if len(model_cfg.channels) != len(SELDNET_POOLS):
+            raise ValueError(f"SELDnet has {len(SELDNET_POOLS)} conv blocks; model.channels has {len(model_cfg.channels)}")
+        # model.channels: the official filters (64, 128, 256, 512) in seldnet.yaml, narrower for the CPU demo
+        for c, (pf, pt) in zip(model_cfg.channels, SELDNET_POOLS, strict=True):
             layers.append(
                 nn.Sequential(
                     nn.Conv2d(c_in, c, kernel_size=3, stride=1, padding=1),

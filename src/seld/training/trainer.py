@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 import shutil
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from ..config import ExperimentConfig, dump_config
 from ..errors import CheckpointError, ConfigError, SeldError
 from ..features import compute_feature_stats
-from ..io_utils import atomic_path, remove_stale_temps, write_text_atomic
+from ..io_utils import atomic_open, atomic_path, remove_stale_temps, write_text_atomic
 from .checkpoint_io import AtomicCheckpointIO, load_checkpoint_file
 from .data import SELDDataModule
 from .module import SELDSystem
@@ -63,6 +64,8 @@ def _devices(value: str) -> int | str | list[int]:
 
 def build_trainer(cfg: ExperimentConfig, run_dir: Path, progress_bar: bool = True) -> L.Trainer:
     t = cfg.train
+    if not logging.getLogger("seld").isEnabledFor(logging.DEBUG):  # Lightning's banners and tips (not -v)
+        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     ckpt_dir = run_dir / "checkpoints"
     best = ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/f_score", mode="max",
                            save_top_k=1, auto_insert_metric_name=False, enable_version_counter=False)
@@ -140,6 +143,34 @@ def _check_resumable(system: SELDSystem, last: Path) -> None:
             "resume with the run's own config.yaml or use a new --out", last)
 
 
+def _set_aside_metric_log(run_dir: Path, last: Path) -> list[dict[str, str]]:
+    """Lightning's CSVLogger deletes an existing metrics.csv; keep its rows up to the resumed step."""
+    path = run_dir / "logs" / "metrics.csv"
+    if not path.exists():
+        return []
+    step = int(load_checkpoint_file(last).get("global_step", 0))
+    with open(path, newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("step", "") == "" or int(float(r["step"])) <= step]
+    return rows
+
+
+def _merge_metric_logs(run_dir: Path, earlier: list[dict[str, str]]) -> None:
+    """Put the rows logged before a resume back in front of the resumed run's rows."""
+    path = run_dir / "logs" / "metrics.csv"
+    rows: list[dict[str, str]] = []
+    if path.exists():
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    merged = earlier + rows
+    if not merged:
+        return
+    keys = sorted({k for r in merged for k in r})
+    with atomic_open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(merged)
+
+
 def cfg_uses_gpu(cfg: ExperimentConfig) -> bool:
     return cfg.train.accelerator in ("auto", "gpu", "cuda")
 
@@ -174,7 +205,12 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False, prog
         if new_folder:  # nothing was trained: leave no half-made run folder behind
             shutil.rmtree(run_dir, ignore_errors=True)
         raise ConfigError(f"invalid train settings: {str(exc).strip().splitlines()[0]}") from None
-    trainer.fit(system, datamodule=dm, ckpt_path=str(last) if resume else None, weights_only=True)
+    earlier_logs = _set_aside_metric_log(run_dir, last) if resume else None
+    try:
+        trainer.fit(system, datamodule=dm, ckpt_path=str(last) if resume else None, weights_only=True)
+    finally:
+        if earlier_logs is not None:
+            _merge_metric_logs(run_dir, earlier_logs)
     ckpt_cb = trainer.checkpoint_callback
     best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else None
     score = ckpt_cb.best_model_score if ckpt_cb else None
