@@ -94,6 +94,7 @@ def test_rows_to_events_links_frames():
         dtype=float,
     )
     events = rows_to_events(rows)
-    assert [(e["onset"], e["offset"], e["class_index"]) for e in events] == [(1.0, 2.0, 3), (1.2, 1.5, 3), (3.0, 3.3, 7)]
+    spans = [(e["onset"], e["offset"], e["class_index"]) for e in events]
+    assert spans == [(1.0, 2.0, 3), (1.2, 1.5, 3), (3.0, 3.3, 7)]
     assert events[1]["x"] == -1.5 and events[2]["class"] == "Knock"
     assert rows_to_events(np.zeros((0, 5))) == []

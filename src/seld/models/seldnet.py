@@ -21,7 +21,6 @@ from torch import nn
 from ..config import ModelConfig
 from ..constants import FOA_CHANNELS, MAX_SLOTS, NUM_CLASSES
 
-SELDNET_FILTERS: tuple[int, ...] = (64, 128, 256, 512)
 SELDNET_POOLS: tuple[tuple[int, int], ...] = ((8, 2), (8, 2), (2, 2), (1, 1))
 SELDNET_DROPOUT = 0.3
 SELDNET_RNN_LAYERS = 3
@@ -82,7 +81,9 @@ class SELDnet(nn.Module):
         layers: list[nn.Module] = []
         c_in, n_freq = channels, self.frontend.n_bins
         if len(model_cfg.channels) != len(SELDNET_POOLS):
-            raise ValueError(f"SELDnet has {len(SELDNET_POOLS)} conv blocks; model.channels has {len(model_cfg.channels)}")
+            raise ValueError(
+                f"SELDnet has {len(SELDNET_POOLS)} conv blocks; model.channels has {len(model_cfg.channels)}"
+            )
         # model.channels: the official filters (64, 128, 256, 512) in seldnet.yaml, narrower for the CPU demo
         for c, (pf, pt) in zip(model_cfg.channels, SELDNET_POOLS, strict=True):
             layers.append(
