@@ -97,8 +97,9 @@ def test_run_folder_protection(tiny_dataset: Path, tmp_path: Path):
 def test_ddp_two_cpu_processes(tiny_dataset: Path, tmp_path: Path):
     out = tmp_path / "ddp"
     sets = [s for s in TINY_MODEL if not s.startswith(("train.devices", "train.deterministic"))]
-    cmd = [sys.executable, "-m", "seld", "-v", "train", "--config", "demo", "--data", str(tiny_dataset), "--out", str(out),
-           "--devices", "2", "--no-progress", "--set", *sets, "train.max_epochs=1", "train.strategy=ddp"]
+    cmd = [sys.executable, "-m", "seld", "-v", "train", "--config", "demo", "--data", str(tiny_dataset),
+           "--out", str(out), "--devices", "2", "--no-progress",
+           "--set", *sets, "train.max_epochs=1", "train.strategy=ddp"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PL_DISABLE_FORK": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
