@@ -7,27 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TINY_MODEL
 from seld.cli import main
 from seld.config import load_config
 from seld.experiments.report import NOTES_BEGIN, NOTES_END, check_claims, collect
 from seld.experiments.runner import ExperimentOptions, row_config, scaled_config_name
 from seld.experiments.tables import TABLES, get_table
 
-TINY = [  # pinned completely (hop, mels, pools), so that tuning demo.yaml cannot break the shapes
-    "features.hop=400",
-    "model.channels=[8,8,16,16]",
-    "model.temporal_heads=2",
-    "model.temporal_ff=32",
-    "model.temporal_layers=1",
-    "features.n_mels=32",
-    "model.pools=[[2,2],[2,2],[2,2],[4,1]]",
-    "model.rnn_size=16",
-    "model.fc_size=16",
-    "data.chunk_seconds=2.0",
-    "train.batch_size=4",
-    "train.accelerator=cpu",
-    "train.devices='1'",
-]
+TINY = [*TINY_MODEL, "model.rnn_size=16", "model.fc_size=16"]
 
 
 def test_tables_cover_the_paper():

@@ -19,25 +19,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from conftest import TINY_MODEL
 from seld.inference.checkpoint import load_model
 from seld.training.checkpoint_io import load_checkpoint_file
 
-SETS = [
-    "model.channels=[8,8,16,16]",
-    "model.temporal_heads=2",
-    "model.temporal_ff=32",
-    "model.temporal_layers=1",
-    "features.n_mels=32",
-    "model.pools=[[2,2],[2,2],[2,2],[4,1]]",
-    "data.chunk_seconds=2.0",
-    "data.max_val_clips=2",
-    "train.batch_size=4",
-    "train.log_every_n_steps=1",
-    "train.deterministic=true",
-    "train.accelerator=cpu",
-    "train.devices='1'",
-    "train.max_epochs=3",
-]
+SETS = [*TINY_MODEL, "data.max_val_clips=2", "train.deterministic=true", "train.max_epochs=3"]
 VAL_KEYS = ("val/f_score", "val/precision", "val/recall", "val/tp", "val/fp", "val/fn", "val/l_sed", "val/l_doa")
 
 

@@ -10,25 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from conftest import TINY_MODEL as CONFTEST_TINY_MODEL
 from seld.config import load_config
 from seld.inference.checkpoint import load_model
 from seld.training.checkpoint_io import load_checkpoint_file
 from seld.training.trainer import train
 
-TINY_MODEL = [
-    "model.channels=[8,8,16,16]",
-    "model.temporal_heads=2",
-    "model.temporal_ff=32",
-    "model.temporal_layers=1",
-    "features.n_mels=32",
-    "model.pools=[[2,2],[2,2],[2,2],[4,1]]",
-    "data.chunk_seconds=2.0",
-    "train.batch_size=4",
-    "train.log_every_n_steps=1",
-    "train.deterministic=true",
-    "train.accelerator=cpu",
-    "train.devices='1'",
-]
+TINY_MODEL = [*CONFTEST_TINY_MODEL, "train.deterministic=true"]
 
 
 def tiny_cfg(data: Path, *extra: str, config: str = "demo"):

@@ -21,6 +21,15 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, out_png: str | Path) -> Path:
+    """Lay out, write atomically (a kill never leaves a truncated PNG) and free the figure."""
+    fig.tight_layout()
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    return Path(out_png)
+
+
 def read_metrics_csv(path: str | Path) -> dict[str, list[tuple[float, float]]]:
     """Lightning CSVLogger metrics.csv -> {metric: [(step or epoch, value), ...]}."""
     series: dict[str, list[tuple[float, float]]] = {}
@@ -65,11 +74,7 @@ def plot_training_curves(runs: dict[str, str | Path], out_png: str | Path) -> Pa
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return Path(out_png)
+    return _save(plt, fig, out_png)
 
 
 def plot_timeline(ref_rows: np.ndarray, pred_rows: np.ndarray, n_frames: int, title: str,
@@ -96,11 +101,7 @@ def plot_timeline(ref_rows: np.ndarray, pred_rows: np.ndarray, n_frames: int, ti
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel("time (s)")
     axes[-1].set_xlim(0, max(n_frames * LABEL_HOP_S, 1e-3))
-    fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return Path(out_png)
+    return _save(plt, fig, out_png)
 
 
 def plot_bars(labels: list[str], means: list[float], spreads: list[float], reference: list[float | None],
@@ -119,8 +120,4 @@ def plot_bars(labels: list[str], means: list[float], spreads: list[float], refer
     ax.set(ylabel="F-score (2 m)", ylim=(0, 1), title=title)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return Path(out_png)
+    return _save(plt, fig, out_png)
