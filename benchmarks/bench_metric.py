@@ -59,46 +59,6 @@ def official_location_sensitive_detection(
     return tp, fp, fn
 
 
-def pairlist_counts(
-    clips: list[tuple[np.ndarray, np.ndarray, int]], threshold: float = 2.0
-) -> tuple[int, int, int]:
-    """Proposed implementation (official quirks kept): one flat list of same-frame (ref, pred) pairs.
-
-    seld's :class:`FramePairs` pads every frame to the largest number of rows of any frame, so its cost
-    grows with frames x max_refs x max_preds; here the cost is the number of same-frame pairs. Per frame,
-    M = min(distinct matched refs, distinct matched preds) as the official code.
-    """
-    preds, refs = [], []
-    offset = 0
-    for pred, ref, n in clips:
-        p = np.asarray(pred, dtype=np.float64).reshape(-1, 5)
-        r = np.asarray(ref, dtype=np.float64).reshape(-1, 5)
-        preds.append(p + np.array([offset, 0, 0, 0, 0]))
-        refs.append(r + np.array([offset, 0, 0, 0, 0]))
-        offset += int(n)
-    pred = np.concatenate(preds)
-    ref = np.concatenate(refs)
-    pred = pred[np.argsort(pred[:, 0], kind="stable")]
-    pf = pred[:, 0].astype(np.int64)
-    rf = ref[:, 0].astype(np.int64)
-    n_pred = np.bincount(pf, minlength=offset)
-    n_ref = np.bincount(rf, minlength=offset)
-    p_start = np.cumsum(n_pred) - n_pred
-    per_ref = n_pred[rf]  # pairs of each reference row
-    ref_idx = np.repeat(np.arange(len(ref)), per_ref)
-    first = np.repeat(np.cumsum(per_ref) - per_ref, per_ref)
-    pred_idx = np.repeat(p_start[rf], per_ref) + (np.arange(len(ref_idx)) - first)
-    diff = ref[ref_idx, 2:5] - pred[pred_idx, 2:5]
-    match = (ref[ref_idx, 1] == pred[pred_idx, 1]) & (np.sqrt(np.sum(diff * diff, axis=-1)) < threshold)
-    ref_hit = np.zeros(len(ref), dtype=bool)
-    pred_hit = np.zeros(len(pred), dtype=bool)
-    ref_hit[ref_idx[match]] = True
-    pred_hit[pred_idx[match]] = True
-    m = np.minimum(np.bincount(rf[ref_hit], minlength=offset), np.bincount(pf[pred_hit], minlength=offset))
-    tp = int(m.sum())
-    return tp, int(n_pred.sum()) - tp, int(n_ref.sum()) - tp
-
-
 def make_clip(rng: np.random.Generator, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
     """Reference rows with 0-3 overlapping events per frame and noisy, partly wrong predictions."""
     ref, pred = [], []
@@ -146,12 +106,9 @@ def run(quick: bool, gpu: bool, repeats: int) -> dict[str, Any]:
     for got in (got_clip, got_stack):
         if (got.tp, got.fp, got.fn) != ref_counts:
             raise AssertionError(f"metric mismatch: official loop {ref_counts}, seld {got}")
-    if pairlist_counts(clips) != ref_counts:
-        raise AssertionError(f"metric mismatch: official loop {ref_counts}, pair list {pairlist_counts(clips)}")
     b = measure(baseline, max(1, repeats - 1) if not quick else 1, warmup=0)
     s1 = measure(per_clip, repeats)
     s2 = measure(stacked, repeats)
-    s3 = measure(lambda: pairlist_counts(clips), repeats)
     counts = {"tp": ref_counts[0], "fp": ref_counts[1], "fn": ref_counts[2]}
     details = {"clips": n_clips, "frames_per_clip": n_frames, "counts": counts, "identical_counts": True}
     rows = [
@@ -165,11 +122,6 @@ def run(quick: bool, gpu: bool, repeats: int) -> dict[str, Any]:
             seld_label="seld location_sensitive_detection per clip",
             baseline_label="official per-frame Python loop", target="info",
             details={**details, "seld_times_s": s1["times_s"]}),
-        row("metric", f"evaluate {n_clips} clips x {n_frames} frames (proposed pair list)", "s",
-            s3["median_s"], b["median_s"], higher_is_better=False,
-            seld_label="proposed: flat same-frame pair list (benchmarks/bench_metric.py)",
-            baseline_label="official per-frame Python loop", target="info (proposal)",
-            details={**details, "seld_times_s": s3["times_s"]}),
     ]
     return {"rows": rows, "notes": [f"identical counts on {n_clips} clips: TP {counts['tp']}, "
                                     f"FP {counts['fp']}, FN {counts['fn']}"]}
