@@ -188,11 +188,6 @@ def test_adaptive_weighting_phases() -> None:
     assert w.d_sed == pytest.approx(d_sed2)
     assert w.d_doa == pytest.approx(d_doa2)
     assert w.a == pytest.approx(a2)
-    assert _aliases_ok(w)
-
-
-def _aliases_ok(w: AdaptiveLossWeighting) -> bool:
-    return (w.D_sed, w.D_doa, w.A) == (w.d_sed, w.d_doa, w.a)
 
 
 def test_adaptive_weighting_auto_window_and_state_roundtrip() -> None:

@@ -89,19 +89,6 @@ class LossWeighting:
     def a(self) -> float:
         return self._a
 
-    # aliases named as in docs/interfaces.md
-    @property
-    def D_sed(self) -> float:
-        return self._d_sed
-
-    @property
-    def D_doa(self) -> float:
-        return self._d_doa
-
-    @property
-    def A(self) -> float:
-        return self._a
-
     def log_values(self) -> dict[str, float]:
         """Values worth logging every step."""
         return {

@@ -85,11 +85,7 @@ class SELDSystem(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         w = self.weighting
-        self.log_dict(
-            {"weight/lambda": float(w.lambda_), "weight/tau": float(w.tau), "weight/D_sed": float(w.d_sed),
-             "weight/D_doa": float(w.d_doa), "weight/A": float(w.a)},
-            sync_dist=False,
-        )
+        self.log_dict({f"weight/{k}": float(v) for k, v in w.log_values().items()}, sync_dist=False)
 
     # -------------------------------------------------------------- validation
     def on_validation_epoch_start(self) -> None:
