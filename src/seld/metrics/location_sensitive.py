@@ -209,34 +209,56 @@ def _maximum_matching(match: np.ndarray, official: np.ndarray) -> np.ndarray:
     return out
 
 
+_MAX_CLASS_KEYS = 4096
+"""Largest class range keyed as (frame, class); wider ranges (not class indices) fall back to frame keys."""
+
+
 def _official_counts(
     pred: np.ndarray, ref: np.ndarray, n_frames: int, threshold: float, class_agnostic: bool, ignore_location: bool
 ) -> Counts:
-    """Official counts from one flat list of same-frame (reference, prediction) pairs.
+    """Official counts from one flat list of candidate (reference, prediction) pairs.
 
-    Cost grows with the number of same-frame pairs (not frames x max rows^2 as with padding). Per frame
-    M = min(distinct matched references, distinct matched predictions), the official rule.
+    Rows are grouped by a key, (frame, class) or the frame alone when classes are ignored, so that only
+    pairs that can match are formed: the cost grows with the number of same-key pairs, not with frames x
+    max rows^2 as with padding. Per frame M = min(distinct matched references, distinct matched
+    predictions), the official rule.
     """
     if len(pred) == 0 or len(ref) == 0:
         return Counts(0, len(pred), len(ref))
-    pred = pred[np.argsort(pred[:, 0], kind="stable")]
     pf, rf = pred[:, 0].astype(np.int64), ref[:, 0].astype(np.int64)
-    n_pred = np.bincount(pf, minlength=n_frames)
-    p_start = np.cumsum(n_pred) - n_pred
-    per_ref = n_pred[rf]
+    p_key, r_key = pf, rf
+    class_test = not class_agnostic
+    if not class_agnostic:
+        p_cls, r_cls = np.floor(pred[:, 1]), np.floor(ref[:, 1])
+        lo = min(p_cls.min(), r_cls.min())
+        width = int(max(p_cls.max(), r_cls.max()) - lo) + 1
+        if width <= _MAX_CLASS_KEYS:  # else: frame keys, and the class test below does the work
+            p_key = pf * width + (p_cls - lo).astype(np.int64)
+            r_key = rf * width + (r_cls - lo).astype(np.int64)
+            # Integer classes: equal keys already mean equal classes.
+            class_test = not (np.array_equal(p_cls, pred[:, 1]) and np.array_equal(r_cls, ref[:, 1]))
+    order = np.argsort(p_key, kind="stable")
+    sorted_keys = p_key[order]
+    start = np.searchsorted(sorted_keys, r_key, side="left")
+    per_ref = np.searchsorted(sorted_keys, r_key, side="right") - start
+    n_pairs = int(per_ref.sum())
     ref_idx = np.repeat(np.arange(len(ref)), per_ref)
     first = np.repeat(np.cumsum(per_ref) - per_ref, per_ref)
-    pred_idx = np.repeat(p_start[rf], per_ref) + (np.arange(len(ref_idx)) - first)
-    match = np.ones(len(ref_idx), dtype=bool)
-    if not class_agnostic:
-        match &= ref[ref_idx, 1] == pred[pred_idx, 1]
+    pred_idx = order[np.repeat(start, per_ref) + (np.arange(n_pairs) - first)]
+    if class_test:
+        same = ref[:, 1][ref_idx] == pred[:, 1][pred_idx]
+        ref_idx, pred_idx = ref_idx[same], pred_idx[same]
     if not ignore_location:
-        diff = ref[ref_idx, 2:5] - pred[pred_idx, 2:5]
-        match &= np.sqrt(np.sum(diff * diff, axis=-1)) < threshold
+        d2 = np.zeros(len(ref_idx))
+        for c in (2, 3, 4):  # sum of squares in axis order, as the official norm of the difference
+            dc = ref[:, c][ref_idx] - pred[:, c][pred_idx]
+            d2 += dc * dc
+        near = np.sqrt(d2) < threshold
+        ref_idx, pred_idx = ref_idx[near], pred_idx[near]
     ref_hit = np.zeros(len(ref), dtype=bool)
     pred_hit = np.zeros(len(pred), dtype=bool)
-    ref_hit[ref_idx[match]] = True
-    pred_hit[pred_idx[match]] = True
+    ref_hit[ref_idx] = True
+    pred_hit[pred_idx] = True
     m = np.minimum(np.bincount(rf[ref_hit], minlength=n_frames), np.bincount(pf[pred_hit], minlength=n_frames))
     tp = int(m.sum())
     return Counts(tp, len(pred) - tp, len(ref) - tp)
@@ -267,24 +289,38 @@ def stack_clips(
     """Concatenate several files' (pred_rows, ref_rows, n_frames) with frame offsets.
 
     Returns ``(pred, ref, total_frames, clip_of_frame)`` where ``clip_of_frame`` (total_frames,) gives the
-    index of the file each stacked frame belongs to.
+    index of the file each stacked frame belongs to. The rows of all files are checked in one pass; only
+    when that pass fails are the files checked one by one, to name the first bad one.
     """
-    preds, refs, owners = [], [], []
-    offset = 0
+    items = []
     for i, (pred_rows, ref_rows, n_frames) in enumerate(clips):
-        n_frames = int(n_frames)
-        pred = as_rows(pred_rows, n_frames, f"predictions of clip {i}").copy()
-        ref = as_rows(ref_rows, n_frames, f"references of clip {i}").copy()
-        pred[:, 0] += offset
-        ref[:, 0] += offset
-        preds.append(pred)
-        refs.append(ref)
-        owners.append(np.full(n_frames, i, dtype=np.int64))
-        offset += n_frames
-    if not owners:
+        pred, ref = np.asarray(pred_rows, dtype=np.float64), np.asarray(ref_rows, dtype=np.float64)
+        pred = pred.reshape(0, 5) if pred.size == 0 else pred
+        ref = ref.reshape(0, 5) if ref.size == 0 else ref
+        if pred.ndim != 2 or pred.shape[1] != 5 or ref.ndim != 2 or ref.shape[1] != 5:
+            as_rows(pred, int(n_frames), f"predictions of clip {i}")
+            as_rows(ref, int(n_frames), f"references of clip {i}")
+        items.append((pred, ref, int(n_frames)))
+    if not items:
         empty = np.zeros((0, 5))
         return empty, empty, 0, np.zeros(0, dtype=np.int64)
-    return np.concatenate(preds), np.concatenate(refs), offset, np.concatenate(owners)
+    lengths = np.array([n for _, _, n in items], dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    stacked = []
+    for k in (0, 1):
+        rows = np.concatenate([it[k] for it in items])
+        owner = np.repeat(np.arange(len(items)), [len(it[k]) for it in items])
+        frames = rows[:, 0]
+        limit = lengths[owner]
+        if not (np.isfinite(rows).all() and (frames == np.round(frames)).all()
+                and (frames >= 0).all() and (frames < limit).all()):
+            what = "predictions" if k == 0 else "references"
+            for i, it in enumerate(items):
+                as_rows(it[k], it[2], f"{what} of clip {i}")
+        rows[:, 0] += offsets[owner]  # concatenate made a copy: the callers' arrays are untouched
+        stacked.append(rows)
+    owners = np.repeat(np.arange(len(items)), lengths)
+    return stacked[0], stacked[1], int(lengths.sum()), owners
 
 
 def evaluate_clips(
