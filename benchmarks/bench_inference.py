@@ -1,4 +1,4 @@
-"""CPU inference: real-time factor of whole-clip inference, eager torch vs TorchScript vs ONNX Runtime.
+"""CPU inference: real-time factor of whole-clip inference, eager torch vs bf16 vs TorchScript vs ONNX Runtime.
 
 One 30 s clip (4 channels, 32 kHz) through the full model (features included), ``torch.inference_mode``,
 ``torch.set_num_threads(threads)`` (2 by default, the issue's budget). RTF = seconds of compute per
@@ -8,6 +8,7 @@ itself, so activations have realistic magnitudes; the outputs of the fast paths 
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,17 @@ def bench_config(config: str, seconds: float, repeats: int, threads: int, varian
         sed, doa = jit()
         checks["jit"] = _rel_diff({"sed": sed.numpy(), "doa": doa.numpy()}, ref)
         timings["jit"] = measure(jit, repeats, warmup=2)
+    if "bf16" in variants:  # the `seld predict --precision bf16` path: autocast + channels-last weights
+        from seld.inference.infer import precision_context, prepare_for_inference
+
+        fast = prepare_for_inference(copy.deepcopy(model), "bf16")
+
+        def bf16() -> Any:
+            with torch.inference_mode(), precision_context(wave.device, "bf16"):
+                return fast(wave)
+
+        checks["bf16"] = _rel_diff({k: v.float().numpy() for k, v in bf16().items()}, ref)
+        timings["bf16"] = measure(bf16, repeats)
     if "onnx" in variants:
         try:
             from seld.inference.onnx_export import export_onnx, onnx_session, run_session
@@ -90,7 +102,8 @@ def bench_config(config: str, seconds: float, repeats: int, threads: int, varian
             checks["onnx_error"] = float("nan")
             timings.pop("onnx", None)
             print(f"  ONNX Runtime skipped for {config}: {exc}")
-    labels = {"eager": "torch eager", "jit": "TorchScript trace+freeze", "onnx": "ONNX Runtime (CPU EP)"}
+    labels = {"eager": "torch eager", "bf16": "torch bf16 autocast + channels-last",
+              "jit": "TorchScript trace+freeze", "onnx": "ONNX Runtime (CPU EP)"}
     base = timings["eager"]["median_s"]
     best_name = min(timings, key=lambda k: timings[k]["median_s"])
     rows = []
@@ -116,10 +129,10 @@ def run(quick: bool, gpu: bool, repeats: int) -> dict[str, Any]:
     try:
         rows: list[Row] = []
         if quick:
-            rows += bench_config("demo", 5.0, 1, threads, ["onnx"])
+            rows += bench_config("demo", 5.0, 1, threads, ["bf16", "onnx"])
         else:
             for config in ("paper", "demo"):
-                rows += bench_config(config, 30.0, repeats, threads, ["jit", "onnx"])
+                rows += bench_config(config, 30.0, repeats, threads, ["bf16", "jit", "onnx"])
     finally:
         torch.set_num_threads(threads_before)
     notes = ["quick mode: demo model only, 5 s clip"] if quick else []

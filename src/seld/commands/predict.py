@@ -17,6 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hop", type=float, default=None, help="window hop in seconds (default half a window)")
     p.add_argument("--threshold", type=float, default=None, help="SED threshold (default: the model's, 0.5)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                   help="bf16: bfloat16 autocast + channels-last, about 2x faster on CPUs with AVX512-BF16/AMX "
+                        "and on GPUs; posteriors differ slightly (default fp32)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise SeldError(f"--threshold is a probability in [0, 1], got {args.threshold}")
     written = predict([resolve_checkpoint(c) for c in ckpts], inputs, args.out, json_events=args.json,
-                      window_s=args.window, hop_s=args.hop, threshold=args.threshold, device=args.device)
+                      window_s=args.window, hop_s=args.hop, threshold=args.threshold, device=args.device,
+                      precision=args.precision)
     print(f"wrote {len(written)} prediction file(s) to {Path(args.out)}")
     return 0

@@ -17,6 +17,8 @@ from ..metrics import location_sensitive_detection
 from ..models import build_model
 
 CHECKPOINT_FORMAT = 1
+FINITE_CHECK_EVERY = 50
+"""Steps between host reads of the non-finite-loss flag (also read at the end of every epoch)."""
 
 
 class NonFiniteLossError(SeldError):
@@ -44,6 +46,7 @@ class SELDSystem(L.LightningModule):
         self.weighting = build_weighting(self.cfg.loss)
         self._val_counts = torch.zeros(3, dtype=torch.float64)
         self._val_losses: list[torch.Tensor] = []
+        self._first_bad_step: torch.Tensor | None = None
 
     @classmethod
     def from_config(cls, cfg: ExperimentConfig) -> SELDSystem:
@@ -66,22 +69,42 @@ class SELDSystem(L.LightningModule):
         losses = self.criterion(out, {"sed": batch["sed"], "doa": batch["doa"]})
         l_sed, l_doa = losses["l_sed"], losses["l_doa"]
         total = self.weighting.combine(l_sed, l_doa)
-        if not torch.isfinite(total.detach()):
-            raise NonFiniteLossError(
-                f"training loss is {total.item()} at epoch {self.current_epoch}, step {self.global_step} "
-                f"(l_sed={l_sed.item():.4g}, l_doa={l_doa.item():.4g}); stopped, the last good checkpoint is kept"
-            )
-        self.weighting.record(float(l_sed.detach()), float(l_doa.detach()))
+        self._note_non_finite(total.detach())
+        last_batch = batch_idx + 1 >= self.trainer.num_training_batches
+        if last_batch or (self.global_step + 1) % FINITE_CHECK_EVERY == 0:
+            self._check_finite(total, l_sed, l_doa)
+        # 0-d tensors: summed on the device, read once when the record closes (no per-step host sync)
+        self.weighting.record(l_sed.detach(), l_doa.detach())
         window = self.cfg.loss.record_window
         if window > 0 and (self.global_step + 1) % window == 0:
             self.weighting.end_record()
-        elif window == 0 and batch_idx + 1 >= self.trainer.num_training_batches:
+        elif window == 0 and last_batch:
             # one record per epoch, closed before validation so that the epoch-end checkpoint holds it
             self.weighting.end_record()
         bs = wave.shape[0]
         self.log("train/loss", total, prog_bar=True, batch_size=bs)
         self.log_dict({"train/l_sed": l_sed, "train/l_doa": l_doa}, batch_size=bs)
         return total
+
+    def _note_non_finite(self, total: torch.Tensor) -> None:
+        """Remember (on the device, without a host sync) the first step whose loss was NaN or infinite."""
+        if self._first_bad_step is None or self._first_bad_step.device != total.device:
+            self._first_bad_step = torch.full((), -1, dtype=torch.long, device=total.device)
+        bad = ~torch.isfinite(total) & (self._first_bad_step < 0)
+        step = torch.full((), self.global_step, dtype=torch.long, device=total.device)
+        self._first_bad_step = torch.where(bad, step, self._first_bad_step)
+
+    def _check_finite(self, total: torch.Tensor, l_sed: torch.Tensor, l_doa: torch.Tensor) -> None:
+        """Stop on a non-finite loss: one host read every ``FINITE_CHECK_EVERY`` steps and at the end of an
+        epoch, before its checkpoint is written, so that the last good checkpoint stays untouched."""
+        first = int(self._first_bad_step) if self._first_bad_step is not None else -1
+        if first < 0:
+            return
+        raise NonFiniteLossError(
+            f"training loss is {total.item()} at epoch {self.current_epoch}, step {self.global_step} "
+            f"(first non-finite at step {first}; l_sed={l_sed.item():.4g}, l_doa={l_doa.item():.4g}); "
+            "stopped, the last good checkpoint is kept"
+        )
 
     def on_train_epoch_end(self) -> None:
         w = self.weighting
