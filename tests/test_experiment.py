@@ -109,3 +109,16 @@ def test_experiment_end_to_end_and_resume(tiny_dataset: Path, tmp_path: Path, ca
 def test_experiment_needs_data_for_tables(tmp_path: Path):
     assert main(["experiment", "table1", "--out", str(tmp_path / "x")]) == 2
     assert main(["experiment", "table1", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_saved_configs_compare_with_defaults_and_ignore_transport_settings() -> None:
+    """A run saved before a field existed still matches; batch transport settings never block a resume."""
+    from seld.config import config_to_dict, load_config
+    from seld.experiments.runner import _comparable
+
+    now = config_to_dict(load_config("demo"))
+    old = config_to_dict(load_config("demo", ["data.on_device=always", "data.num_workers=2"]))
+    del old["data"]["on_device"]  # as written by a version without the field
+    assert _comparable(old) == _comparable(now)
+    other = config_to_dict(load_config("demo", ["model.attention=mfm"]))
+    assert _comparable(other) != _comparable(now)

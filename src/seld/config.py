@@ -38,6 +38,9 @@ class DataConfig:
     chunks_per_clip: float = 0.0
     """Chunks drawn per clip and epoch (0 = clip length / chunk length)."""
     num_workers: int = 0
+    on_device: str = "auto"
+    """Keep the training clips in accelerator memory and cut batches there (``always``/``never``; ``auto`` = on
+    CUDA when they take at most half of the free memory). The batches are identical either way."""
 
 
 @dataclass

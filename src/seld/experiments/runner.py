@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from ..config import ExperimentConfig, config_to_dict, load_config, resolve_config_path
+from ..config import ExperimentConfig, config_from_dict, config_to_dict, load_config, resolve_config_path
 from ..errors import SeldError
 from ..io_utils import write_json_atomic
 from .tables import Row, Table, get_table
@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 SCALES: tuple[str, ...] = ("paper", "demo")
 RESULT_FILE = "result.json"
 TRAINED_FILE = "trained.json"
-_IGNORED_CONFIG_KEYS = ("name",)
+_IGNORED_CONFIG_KEYS = ("name", "data.num_workers", "data.on_device", "train.stop_after_epochs")
+"""Settings that do not change what a run learns (how batches are moved, when a session stops)."""
 
 
 @dataclass
@@ -101,7 +102,20 @@ def row_config(row: Row, seed: int, opts: ExperimentOptions) -> ExperimentConfig
 
 
 def _comparable(mapping: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in mapping.items() if k not in _IGNORED_CONFIG_KEYS}
+    """A saved or current config with defaults filled in (fields added since a run was saved compare equal
+    to their defaults) and without the settings of :data:`_IGNORED_CONFIG_KEYS`."""
+    try:
+        full = config_to_dict(config_from_dict(mapping))
+    except SeldError:
+        full = dict(mapping)  # unreadable: compared as it is (and will differ)
+    for dotted in _IGNORED_CONFIG_KEYS:
+        *parents, leaf = dotted.split(".")
+        node: Any = full
+        for part in parents:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return full
 
 
 def _check_same_config(run_dir: Path, cfg: ExperimentConfig) -> None:

@@ -120,7 +120,11 @@ class EpochSampler(Sampler[int]):
 
 
 class TrainChunks(Dataset):
-    """Random fixed-length chunks of the training clips, aligned to label frames."""
+    """Random fixed-length chunks of the training clips, aligned to label frames.
+
+    Each item is planned by :meth:`plan` (clip, start frame, time shift); the chunk is cut here on the
+    host, or, with :class:`ChunkPlans` + :class:`DeviceBank`, on the accelerator from the same plan.
+    """
 
     def __init__(self, clips: list[LoadedClip], chunk_frames: int, chunks_per_clip: float, seed: int,
                  time_shift: bool) -> None:
@@ -135,13 +139,21 @@ class TrainChunks(Dataset):
     def __len__(self) -> int:
         return self.n
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+    def plan(self, index: int) -> tuple[int, int, int]:
+        """(clip index, start frame, time shift in frames) of item ``index`` (epoch * n + i)."""
         epoch, i = divmod(index, self.n)
         rng = np.random.default_rng([self.seed, epoch, i])
-        clip = self.clips[i % len(self.clips)]
+        c = i % len(self.clips)
+        n_frames, frames = self.clips[c].n_frames, self.chunk_frames
+        start = int(rng.integers(0, n_frames - frames + 1)) if n_frames >= frames else 0
+        shift = int(rng.integers(0, frames)) if self.time_shift else 0
+        return c, start, shift
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        c, start, shift = self.plan(index)
+        clip = self.clips[c]
         frames = self.chunk_frames
         if clip.n_frames >= frames:
-            start = int(rng.integers(0, clip.n_frames - frames + 1))
             wave = clip.wave[:, start * SAMPLES_PER_FRAME : (start + frames) * SAMPLES_PER_FRAME]
             sed, doa = clip.sed[start : start + frames], clip.doa[start : start + frames]
         else:  # clip shorter than a chunk: zero-pad (silence, no events)
@@ -150,10 +162,79 @@ class TrainChunks(Dataset):
             sed = torch.cat([clip.sed, clip.sed.new_zeros((pad, *clip.sed.shape[1:]))])
             doa = torch.cat([clip.doa, clip.doa.new_zeros((pad, *clip.doa.shape[1:]))])
         if self.time_shift:
-            shift = int(rng.integers(0, frames))
             wave = torch.roll(wave, shift * SAMPLES_PER_FRAME, dims=-1)
             sed, doa = torch.roll(sed, shift, dims=0), torch.roll(doa, shift, dims=0)
         return {"wave": wave.contiguous(), "sed": sed.contiguous(), "doa": doa.contiguous()}
+
+
+class ChunkPlans(Dataset):
+    """The plans of :class:`TrainChunks` only (three integers per item), for batches cut on the device."""
+
+    def __init__(self, chunks: TrainChunks) -> None:
+        self.chunks = chunks
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        c, start, shift = self.chunks.plan(index)
+        return {"clip": torch.tensor(c), "start": torch.tensor(start), "shift": torch.tensor(shift)}
+
+
+class DeviceBank:
+    """All training clips as padded tensors on one device; cuts a batch of chunks with one gather each.
+
+    ``wave`` is (clips * C, N) so that a batch is a single advanced-indexing read; clips shorter than a
+    chunk read zeros past their end, as :class:`TrainChunks` pads them. No host synchronisation.
+    """
+
+    def __init__(self, clips: list[LoadedClip], chunk_frames: int, device: torch.device | str = "cpu") -> None:
+        self.chunk_frames = chunk_frames
+        self.channels = clips[0].wave.shape[0]
+        t_max = max(max(c.n_frames for c in clips), chunk_frames)
+        wave = torch.zeros(len(clips), self.channels, t_max * SAMPLES_PER_FRAME)
+        sed = clips[0].sed.new_zeros((len(clips), t_max, *clips[0].sed.shape[1:]))
+        doa = clips[0].doa.new_zeros((len(clips), t_max, *clips[0].doa.shape[1:]))
+        for k, c in enumerate(clips):
+            wave[k, :, : c.wave.shape[1]] = c.wave
+            sed[k, : c.n_frames], doa[k, : c.n_frames] = c.sed, c.doa
+        self.wave = wave.reshape(len(clips) * self.channels, -1).to(device)
+        self.sed, self.doa = sed.to(device), doa.to(device)
+
+    @staticmethod
+    def nbytes(clips: list[LoadedClip], chunk_frames: int) -> int:
+        """Memory the bank would take (padded waveforms and targets)."""
+        t_max = max(max(c.n_frames for c in clips), chunk_frames)
+        first = clips[0]
+        per_frame = 4 * (first.wave.shape[0] * SAMPLES_PER_FRAME + first.sed[0].numel() + first.doa[0].numel())
+        return len(clips) * t_max * per_frame
+
+    def gather(self, clip: torch.Tensor, start: torch.Tensor, shift: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The batch :class:`TrainChunks` would give for these plans (B,) each; on the bank's device."""
+        dev = self.wave.device
+        clip, start, shift = clip.to(dev), start.to(dev), shift.to(dev)
+        frames = self.chunk_frames
+        t = torch.arange(frames, device=dev)
+        # torch.roll by s: out[i] = in[(i - s) mod L]; here in frames, then samples within each frame
+        src_frames = start[:, None] + (t[None, :] - shift[:, None]) % frames  # (B, T)
+        sed, doa = self.sed[clip[:, None], src_frames], self.doa[clip[:, None], src_frames]
+        within = torch.arange(SAMPLES_PER_FRAME, device=dev)
+        cols = (src_frames[:, :, None] * SAMPLES_PER_FRAME + within).reshape(len(clip), -1)  # (B, L)
+        rows = clip[:, None] * self.channels + torch.arange(self.channels, device=dev)  # (B, C)
+        wave = self.wave[rows[:, :, None], cols[:, None, :]]  # (B, C, L)
+        return {"wave": wave, "sed": sed, "doa": doa}
+
+
+def resolve_on_device(setting: str, clips: list[LoadedClip], chunk_frames: int, device: torch.device) -> bool:
+    """Whether to use a :class:`DeviceBank` on ``device`` for the ``data.on_device`` setting."""
+    if setting not in ("auto", "always", "never"):
+        raise DataError(f"data.on_device must be auto, always or never, got {setting!r}")
+    if setting != "auto":
+        return setting == "always"
+    if device.type != "cuda":
+        return False  # on the CPU the host path is already "on the device"
+    free, _ = torch.cuda.mem_get_info(device)
+    return DeviceBank.nbytes(clips, chunk_frames) <= free // 2
 
 
 class ClipIndex(Dataset):
@@ -179,6 +260,8 @@ class SELDDataModule(L.LightningDataModule):
         self.output_format = output_format
         self.train_clips: list[LoadedClip] | None = None
         self.val_clips: list[LoadedClip] | None = None
+        self.on_device = False
+        """Set in :meth:`setup`: batches are plans, cut by the module's :class:`DeviceBank`."""
 
     def load(self) -> None:
         if self.train_clips is not None:
@@ -200,12 +283,20 @@ class SELDDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         self.load()
+        trainer = getattr(self, "trainer", None)
+        if trainer is not None and self.train_clips:  # decided before any dataloader is built
+            self.on_device = resolve_on_device(self.cfg.data.on_device, self.train_clips, self.chunk_frames,
+                                               trainer.strategy.root_device)
+
+    @property
+    def chunk_frames(self) -> int:
+        return int(round(self.cfg.data.chunk_seconds / LABEL_HOP_S))
 
     def train_dataloader(self) -> DataLoader:
         assert self.train_clips is not None
-        chunk_frames = int(round(self.cfg.data.chunk_seconds / LABEL_HOP_S))
-        ds = TrainChunks(self.train_clips, chunk_frames, self.cfg.data.chunks_per_clip, self.cfg.train.seed,
-                         self.cfg.train.time_shift)
+        chunks = TrainChunks(self.train_clips, self.chunk_frames, self.cfg.data.chunks_per_clip,
+                             self.cfg.train.seed, self.cfg.train.time_shift)
+        ds: Dataset = ChunkPlans(chunks) if self.on_device else chunks
         self.train_sampler = EpochSampler(len(ds), self.cfg.train.seed)
         return DataLoader(ds, batch_size=self.cfg.train.batch_size, sampler=self.train_sampler,
                           num_workers=self.cfg.data.num_workers, drop_last=len(ds) > self.cfg.train.batch_size,

@@ -15,6 +15,7 @@ from ..inference.decode import decode_slots, decode_tracks
 from ..losses import build_criterion, build_weighting
 from ..metrics import location_sensitive_detection
 from ..models import build_model
+from .data import DeviceBank
 
 CHECKPOINT_FORMAT = 1
 FINITE_CHECK_EVERY = 50
@@ -47,6 +48,7 @@ class SELDSystem(L.LightningModule):
         self._val_counts = torch.zeros(3, dtype=torch.float64)
         self._val_losses: list[torch.Tensor] = []
         self._first_bad_step: torch.Tensor | None = None
+        self._bank: DeviceBank | None = None
 
     @classmethod
     def from_config(cls, cfg: ExperimentConfig) -> SELDSystem:
@@ -63,7 +65,16 @@ class SELDSystem(L.LightningModule):
         rms = wave.pow(2).mean(dim=(-1, -2), keepdim=True).sqrt()
         return wave + std * rms * torch.randn_like(wave)
 
+    def on_fit_start(self) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        if getattr(dm, "on_device", False):
+            self._bank = DeviceBank(dm.train_clips, dm.chunk_frames, self.device)
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        if "clip" in batch:  # plans: cut the chunks from the device-resident clips
+            if self._bank is None:
+                raise SeldError("the training batches are chunk plans but no device bank was built")
+            batch = self._bank.gather(batch["clip"], batch["start"], batch["shift"])
         wave = self._augment(batch["wave"])
         out = self.model(wave)
         losses = self.criterion(out, {"sed": batch["sed"], "doa": batch["doa"]})
