@@ -245,8 +245,13 @@ def test_evaluate_clips_is_the_sum_of_files() -> None:
     assert evaluate_clips([]) == Counts()
 
 
-def test_150_clips_stacked_equals_per_file() -> None:
-    """An L3DAS22-sized set (150 clips x 300 frames, 14 classes): stacked, per file and optimal agree."""
+@pytest.mark.parametrize("block_rows", [1, 500, 8_192, 10**9])
+def test_150_clips_stacked_equals_per_file(block_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An L3DAS22-sized set (150 clips x 300 frames, 14 classes): stacked (in blocks of any size), per
+    file and optimal agree."""
+    import seld.metrics.location_sensitive as ls
+
+    monkeypatch.setattr(ls, "_BLOCK_ROWS", block_rows)
     rng = np.random.default_rng(0)
     clips = [(*_random_clip(rng, 300, 3, n_classes=14), 300, 1 + i % 3) for i in range(150)]
     counts = evaluate_clips([(p, r, n) for p, r, n, _ in clips])
@@ -272,7 +277,11 @@ def test_official_with_unusual_class_values(classes) -> None:
         location_sensitive_detection(pred, ref, 40) + location_sensitive_detection(ref, pred, 40))
 
 
-def test_evaluate_clips_names_the_bad_clip() -> None:
+@pytest.mark.parametrize("block_rows", [1, 8_192])
+def test_evaluate_clips_names_the_bad_clip(block_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import seld.metrics.location_sensitive as ls
+
+    monkeypatch.setattr(ls, "_BLOCK_ROWS", block_rows)  # 1: every clip is its own block
     good = (_rows([0, 1, 0, 0, 0]), _rows([0, 1, 0, 0, 0]), 5)
     with pytest.raises(ValueError, match="references of clip 1: frame 5 outside 0..4"):
         evaluate_clips([good, (_rows([0, 1, 0, 0, 0]), _rows([5, 1, 0, 0, 0]), 5)])
