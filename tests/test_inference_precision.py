@@ -48,3 +48,39 @@ def test_predict_precision_cli_and_bad_value(tmp_path: Path, capsys: pytest.Capt
     with pytest.raises(SystemExit):
         main(["predict", "pretrained", str(wav), "--out", str(tmp_path / "r"), "--precision", "fp16"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_onnxruntime_backend_matches_torch(tmp_path: Path) -> None:
+    """`--backend onnxruntime` gives the torch backend's predictions (windows of the exported length)."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    wav = tmp_path / "rec.wav"
+    sf.write(wav, _clip(7.3).T, 32000)  # 4 s windows, the last one ends at the clip end: no padding
+    args = ["predict", "pretrained", str(wav), "--window", "4", "--threshold", "0.3"]
+    assert main([*args, "--out", str(tmp_path / "torch")]) == 0
+    assert main([*args, "--out", str(tmp_path / "ort"), "--backend", "onnxruntime"]) == 0
+    a = np.loadtxt(tmp_path / "torch" / "label_rec.csv", delimiter=",", ndmin=2)
+    b = np.loadtxt(tmp_path / "ort" / "label_rec.csv", delimiter=",", ndmin=2)
+    assert len(a) > 0 and a.shape == b.shape
+    assert np.array_equal(a[:, :2], b[:, :2]) and np.abs(a[:, 2:] - b[:, 2:]).max() < 1e-3
+
+
+def test_onnxruntime_runner_exports_one_graph_per_length() -> None:
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from seld.inference.infer import infer_clip
+    from seld.inference.onnx_export import OnnxRuntimeModel
+
+    model, _ = load_model(PRETRAINED_DEMO)
+    runner = OnnxRuntimeModel(model, threads=1)
+    wave = torch.from_numpy(_clip(1.25))  # 13 label frames, padded to 13 x 3200 samples by infer_clip
+    got, ref = infer_clip(runner, wave), infer_clip(model, wave)
+    assert set(runner.sessions) == {13 * 3200}
+    torch.testing.assert_close(got["sed"], ref["sed"], atol=1e-4, rtol=1e-3)
+    torch.testing.assert_close(got["doa"], ref["doa"], atol=1e-4, rtol=1e-3)
+    infer_clip(runner, torch.from_numpy(_clip(2.0)))
+    assert set(runner.sessions) == {13 * 3200, 20 * 3200}
+    with pytest.raises(SeldError, match="whole number of 100 ms"):
+        runner(torch.zeros(1, 4, 1000))
+    with pytest.raises(SeldError, match="runs on the CPU"):
+        predict([PRETRAINED_DEMO], [], "unused", backend="onnxruntime", device="cuda")

@@ -302,9 +302,12 @@ def _protocol_markdown(out: Path, names: list[str]) -> str:
         gpus = ", ".join(m.get("gpus", [])) or "no GPU"
         machine = f"{m.get('cpu_count')} CPU cores ({m.get('processor')}), {gpus}, torch {m.get('torch')}"
         sets = " ".join(f"`{s}`" for s in p.get("overrides", [])) or "—"
-        runs = {d: t for r in collect(TABLES[name], out)["rows"] for d, t in zip(r["run_dirs"], r["train_seconds"])}
+        rows = collect(TABLES[name], out)["rows"]
+        runs = {d: t for r in rows for d, t in zip(r["run_dirs"], r["train_seconds"])}
         minutes = sum(t or 0.0 for t in runs.values()) / 60
-        lines.append(f"| {name} | {data} | {p.get('scale')} | {p.get('seeds')} | {p.get('epochs') or 'config'} "
+        counts = sorted({len([s for s in r["seeds"] if s is not None]) for r in rows} - {0})
+        seeds = "—" if not counts else (f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]} per row")
+        lines.append(f"| {name} | {data} | {p.get('scale')} | {seeds} | {p.get('epochs') or 'config'} "
                      f"| {sets} | {machine} | {minutes:.0f} min ({len(runs)} runs) |")
     return "\n".join(lines) + "\n"
 

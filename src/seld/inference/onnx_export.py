@@ -12,6 +12,7 @@ raise :class:`SeldError` when they are missing.
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ def export_onnx(model: nn.Module, path: str | Path, seconds: float = 30.0, opset
     # Gradients stay enabled: under no_grad, nn.TransformerEncoderLayer takes its fused fast path
     # (aten::_transformer_encoder_layer_fwd), which has no ONNX symbolic.
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), torch.enable_grad():  # also when called under no_grad (infer_clip)
             warnings.simplefilter("ignore")
             torch.onnx.export(
                 wrapper,
@@ -144,3 +145,34 @@ def validate_onnx(
         rel = max(rel, diff / max(float(np.abs(r).max()), 1e-12))
     result["max_rel_diff"] = rel
     return result
+
+
+class OnnxRuntimeModel(nn.Module):
+    """A seld model run by ONNX Runtime behind the torch model's interface (``wave`` -> dict).
+
+    An exported graph has a fixed input length, and zero-padding a clip to a longer graph changes what
+    the temporal attention sees, so one graph is exported per input length met (a dataset's clips and
+    :func:`seld.inference.infer.infer_clip`'s windows share a few lengths) and kept in memory.
+    """
+
+    def __init__(self, model: nn.Module, threads: int | None = None) -> None:
+        super().__init__()
+        require_onnx()
+        self.model = model.to("cpu").eval()
+        self.threads = threads
+        self.output_format = model.output_format
+        self.sessions: dict[int, Any] = {}
+
+    def session_for(self, n: int) -> Any:
+        """The session for inputs of ``n`` samples (exported on first use)."""
+        if n not in self.sessions:
+            if n % 3200:
+                raise SeldError(f"input of {n} samples is not a whole number of 100 ms label frames")
+            with tempfile.TemporaryDirectory(prefix="seld_onnx_") as tmp:  # the session keeps the graph
+                path = export_onnx(self.model, Path(tmp) / "model.onnx", seconds=n / 32000)
+                self.sessions[n] = onnx_session(path, self.threads)
+        return self.sessions[n]
+
+    def forward(self, wave: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = run_session(self.session_for(int(wave.shape[-1])), wave)
+        return {k: torch.from_numpy(v) for k, v in out.items()}

@@ -17,6 +17,9 @@ from ..utils.progress import progress
 from .checkpoint import load_model
 from .events import rows_to_events
 from .infer import PRECISIONS, infer_ensemble, prepare_for_inference
+from .onnx_export import OnnxRuntimeModel, require_onnx
+
+BACKENDS = ("torch", "onnxruntime")
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +75,26 @@ def predict(
     device: str = "auto",
     show_progress: bool | None = None,
     precision: str = "fp32",
+    backend: str = "torch",
 ) -> list[Path]:
     """Write ``label_<clip>.csv`` (frame,class,x,y,z; no header) per input clip; returns the paths.
 
     ``precision="bf16"`` runs the models in bfloat16 autocast with channels-last weights: about 2x faster
     on CPUs with AVX512-BF16/AMX and on GPUs (see docs/performance.md), with slightly different posteriors.
+    ``backend="onnxruntime"`` exports each model to ONNX (one graph per input length met) and runs it with
+    ONNX Runtime on the CPU: 2.3x faster than torch for the paper model on 2 cores (docs/performance.md).
     """
     if precision not in PRECISIONS:
         raise SeldError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if backend not in BACKENDS:
+        raise SeldError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "onnxruntime":
+        if precision != "fp32":
+            raise SeldError("--backend onnxruntime runs in fp32; leave out --precision")
+        if device not in ("auto", "cpu"):
+            raise SeldError(f"--backend onnxruntime runs on the CPU; --device {device} is not supported")
+        require_onnx()
+        device = "cpu"
     try:
         dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                            ("cpu" if device == "auto" else device))
@@ -89,6 +104,8 @@ def predict(
         raise SeldError(f"--device {device}: CUDA is not available on this machine")
     loaded = [load_model(c, dev) for c in checkpoints]
     models = [prepare_for_inference(m, precision) for m, _ in loaded]
+    if backend == "onnxruntime":
+        models = [OnnxRuntimeModel(m, torch.get_num_threads()) for m in models]
     cfgs = [c for _, c in loaded]
     formats = {m.output_format for m in models}
     if len(formats) > 1:
