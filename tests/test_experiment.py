@@ -122,3 +122,35 @@ def test_saved_configs_compare_with_defaults_and_ignore_transport_settings() -> 
     assert _comparable(old) == _comparable(now)
     other = config_to_dict(load_config("demo", ["model.attention=mfm"]))
     assert _comparable(other) != _comparable(now)
+
+
+def test_parallel_assignment_keeps_shared_runs_on_one_worker() -> None:
+    from seld.experiments.parallel import assign_rows
+
+    t1 = assign_rows(get_table("table1"), None, ["0", "1"])
+    assert t1 == {"0": ["none", "ctam", "roam"], "1": ["mfm", "attentive_mfm"]}
+    t3 = assign_rows(get_table("table3"), None, ["0", "1", "2"])
+    assert t3 == {"0": [r.key for r in get_table("table3").rows]}  # all read the Table 1 ROAM runs
+    t4 = assign_rows(get_table("table4"), None, ["0", "1", "2"])
+    assert t4 == {"0": ["seldnet"], "1": ["proposed"]}  # the ensemble trains nothing
+    assert assign_rows(get_table("table2"), ["l1_t1", "adaptive"], ["3"]) == {"3": ["l1_t1", "adaptive"]}
+
+
+@pytest.mark.slow
+def test_experiment_rows_side_by_side(tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """`--parallel 0,1`: two worker processes train a row each; the parent then writes the table."""
+    out = tmp_path / "exp"
+    args = ["experiment", "table1", "--rows", "none,mfm", "--seeds", "1", "--parallel", "0,1",
+            "--data", str(tiny_dataset), "--out", str(out), "--epochs", "1", "--scale", "demo",
+            "--set", *TINY, "data.max_val_clips=1", "train.limit_train_batches=0.5"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "rows none on device 0" in printed and "rows mfm on device 1" in printed
+    for row, device in (("none", "0"), ("mfm", "1")):
+        assert (out / "table1" / row / "seed0" / "result.json").exists()
+        assert f"table1/{row} seed 0: dev F" in (out / "table1" / "workers" / f"device{device}.log").read_text()
+    assert "skipped" in printed  # the parent found both rows finished
+    assert (out / "table1" / "table.md").exists()
+    bad = [a if a != "1" else "0" for a in args]  # --seeds 0 is refused by the workers
+    assert main(bad) == 2
+    assert "parallel worker failed" in capsys.readouterr().err

@@ -22,8 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(and seldnet_demo for SELDnet), sized for a CPU")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="config overrides for every row, e.g. train.batch_size=4")
-    p.add_argument("--rows", help="comma-separated row keys to run (e.g. none,roam); one process per row and "
-                                  "CUDA_VISIBLE_DEVICES runs rows side by side on several GPUs")
+    p.add_argument("--rows", help="comma-separated row keys to run (e.g. none,roam)")
+    p.add_argument("--parallel", metavar="DEVICES",
+                   help="run rows side by side, one worker per listed GPU (CUDA_VISIBLE_DEVICES), e.g. 0,1,2,3; "
+                        "rows sharing runs stay on one worker; logs in OUT/<table>/workers/")
     p.add_argument("--doc", "--write-doc", dest="doc", metavar="PATH",
                    help="also (re)write a results page, e.g. docs/results.md, from everything in OUT")
     p.add_argument("--img-dir", help="where the page's plots go (default: PATH's folder/img)")
@@ -34,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import SeldError
+    from ..experiments.parallel import run_rows_in_parallel
     from ..experiments.report import write_results_doc, write_table_report
     from ..experiments.runner import ExperimentOptions, run_table
     from ..experiments.tables import TABLES
@@ -49,7 +52,15 @@ def run(args: argparse.Namespace) -> int:
         opts = ExperimentOptions(data=Path(args.data).resolve(), out=out, seeds=args.seeds, epochs=args.epochs,
                                  scale=args.scale, overrides=list(args.set), rows=rows,
                                  progress_bar=args.progress)
+        devices = [d.strip() for d in args.parallel.split(",") if d.strip()] if args.parallel else []
+        if args.parallel is not None and not devices:
+            raise SeldError("--parallel needs a comma-separated list of devices, e.g. --parallel 0,1")
         for name in names:
+            if devices:
+                worker_args = ["--data", str(opts.data), "--out", str(out.resolve()), "--seeds", str(args.seeds),
+                               "--scale", args.scale, *(["--epochs", str(args.epochs)] if args.epochs else []),
+                               *(["--set", *args.set] if args.set else [])]
+                run_rows_in_parallel(TABLES[name], rows, devices, worker_args, out)
             run_table(TABLES[name], opts)
             md = write_table_report(TABLES[name], out)
             print(f"\n{md.read_text(encoding='utf-8')}")
