@@ -55,11 +55,13 @@ def test_nan_loss_stops_training_and_keeps_last_good_checkpoint(
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert "Traceback" not in err
     assert [ln for ln in lines if ": error:" in ln] == lines[-1:], err
-    assert lines[-1].startswith("seld train: error: training loss is ")
+    assert lines[-1].startswith("seld train: error: training loss is non-finite since step ")
     assert "epoch 1" in lines[-1] and "last good checkpoint is kept" in lines[-1]
+    first_bad = int(lines[-1].split("since step ", 1)[1].split(" ", 1)[0])
     assert _sha(last) == before  # not overwritten with the poisoned state
     ckpt = load_checkpoint_file(last)
     assert ckpt["epoch"] == 0
+    assert first_bad == ckpt["global_step"] > 0  # the first step after the good epoch, found at the epoch's end
     model, _ = load_model(last)
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert not [p for p in run.rglob("*") if ".tmp" in p.name]

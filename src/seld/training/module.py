@@ -112,8 +112,8 @@ class SELDSystem(L.LightningModule):
         if first < 0:
             return
         raise NonFiniteLossError(
-            f"training loss is {total.item()} at epoch {self.current_epoch}, step {self.global_step} "
-            f"(first non-finite at step {first}; l_sed={l_sed.item():.4g}, l_doa={l_doa.item():.4g}); "
+            f"training loss is non-finite since step {first} (epoch {self.current_epoch}; at step "
+            f"{self.global_step}: loss {total.item():.4g}, l_sed={l_sed.item():.4g}, l_doa={l_doa.item():.4g}); "
             "stopped, the last good checkpoint is kept"
         )
 
