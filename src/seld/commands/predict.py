@@ -18,11 +18,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=None, help="SED threshold (default: the model's, 0.5)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
-                   help="bf16: bfloat16 autocast + channels-last, about 2x faster on CPUs with AVX512-BF16/AMX "
-                        "and on GPUs; posteriors differ slightly (default fp32)")
+                   help="bf16: bfloat16 autocast + channels-last, 1.2-2x faster for the paper model on CPUs "
+                        "with AVX512-BF16 (slower for the small demo model); posteriors differ slightly "
+                        "(default fp32)")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
                    help="onnxruntime: export to ONNX and run with ONNX Runtime on the CPU (needs seld[onnx]; "
-                        "about 2x faster for the paper model on 2 cores; one export per input length)")
+                        "2.3x faster for the paper model on 2 cores; one export per input length)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -79,8 +79,8 @@ def predict(
 ) -> list[Path]:
     """Write ``label_<clip>.csv`` (frame,class,x,y,z; no header) per input clip; returns the paths.
 
-    ``precision="bf16"`` runs the models in bfloat16 autocast with channels-last weights: about 2x faster
-    on CPUs with AVX512-BF16/AMX and on GPUs (see docs/performance.md), with slightly different posteriors.
+    ``precision="bf16"`` runs the models in bfloat16 autocast with channels-last weights: 1.2-2x faster for
+    the paper model on a CPU with AVX512-BF16 (see docs/performance.md), with slightly different posteriors.
     ``backend="onnxruntime"`` exports each model to ONNX (one graph per input length met) and runs it with
     ONNX Runtime on the CPU: 2.3x faster than torch for the paper model on 2 cores (docs/performance.md).
     """
