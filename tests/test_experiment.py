@@ -154,3 +154,23 @@ def test_experiment_rows_side_by_side(tiny_dataset: Path, tmp_path: Path, capsys
     bad = [a if a != "1" else "0" for a in args]  # --seeds 0 is refused by the workers
     assert main(bad) == 2
     assert "parallel worker failed" in capsys.readouterr().err
+
+
+def test_claims_use_pooled_seed_noise_for_single_seed_rows() -> None:
+    """A one-seed row gets the table's pooled seed variance, not zero (which would overstate certainty)."""
+    table = get_table("table1")
+
+    def row(key: str, values: list[float], location: str | None = None) -> dict:
+        return {"key": key, "label": key, "config": f"table1_{key}", "location": location or f"table1/{key}",
+                "seeds": list(range(len(values))), "cells": {"F": {"values": values, "paper": 60.0}}}
+
+    summary = {"rows": [row("none", [40.0, 60.0]), row("mfm", [50.0]), row("ctam", [52.0, 54.0]),
+                        row("attentive_mfm", []), row("roam", [70.0])]}
+    claims = {c["worse"]: c for c in check_claims(table, summary)}
+    pooled = (200.0 * 1 + 2.0 * 1) / 2  # sample variances 200 and 2, one degree of freedom each
+    assert claims["mfm"]["se"] == pytest.approx((2 * pooled) ** 0.5) and claims["mfm"]["pooled"]
+    assert claims["none"]["se"] == pytest.approx((pooled + 200.0 / 2) ** 0.5)
+    assert claims["mfm"]["verdict"] == "within seed noise, same direction"  # +20 < 2 x 14.2
+    assert claims["attentive_mfm"]["verdict"] == "not run"
+    summary["rows"] = [row(k, [50.0 + i]) for i, k in enumerate(["none", "mfm", "ctam", "attentive_mfm", "roam"])]
+    assert all("no seed spread" in c["verdict"] for c in check_claims(table, summary))
