@@ -44,8 +44,9 @@ def peak_flops(precision: str) -> float | None:
     return None
 
 
-class DeviceBank:
-    """Clips and frame targets held on the device; :meth:`batch` gathers random chunks there."""
+class RandomClipBank:
+    """Random clips and frame targets held on the device; :meth:`batch` gathers random chunks there (the
+    step benchmark's stand-in for `seld.training.data.DeviceBank`, without a dataset)."""
 
     def __init__(self, output_format: str, n_clips: int, clip_s: float, chunk_s: float, device: torch.device,
                  seed: int = 0) -> None:
@@ -108,14 +109,14 @@ def step_flops(config: str, device: torch.device, batch: int, chunk_s: float) ->
     from torch.utils.flop_counter import FlopCounterMode
 
     model, step, fmt = make_step(config, device, "fp32", False, False)
-    bank = DeviceBank(fmt, 2, max(chunk_s, 6.0), chunk_s, device)
+    bank = RandomClipBank(fmt, 2, max(chunk_s, 6.0), chunk_s, device)
     counter = FlopCounterMode(display=False)
     with counter:
         step(*bank.batch(batch))
     return int(counter.get_total_flops())
 
 
-def time_steps(step: Callable[..., Any], bank: DeviceBank, batch: int, steps: int, repeats: int,
+def time_steps(step: Callable[..., Any], bank: RandomClipBank, batch: int, steps: int, repeats: int,
                warmup: int) -> dict[str, Any]:
     """Seconds per step: median over ``repeats`` runs of ``steps`` steps, one synchronisation per run."""
     dev = bank.device
@@ -162,7 +163,7 @@ def variant_row(config: str, device: torch.device, batch: int, chunk_s: float, p
                 flops: int | None, target: str = "info", goal_value: float | None = None,
                 baseline: float | None = None, baseline_label: str = "") -> Row:
     model, step, fmt = make_step(config, device, precision, compile_model, channels_last)
-    bank = DeviceBank(fmt, 16 if device.type == "cuda" else 2, 30.0 if device.type == "cuda" else max(chunk_s, 2.0),
+    bank = RandomClipBank(fmt, 16 if device.type == "cuda" else 2, 30.0 if device.type == "cuda" else max(chunk_s, 2.0),
                       chunk_s, device)
     t0 = time.perf_counter()
     timing = time_steps(step, bank, batch, steps, repeats, warmup)
