@@ -192,7 +192,8 @@ def run_cpu(quick: bool, repeats: int) -> list[Row]:
     dev = torch.device("cpu")
     if quick:
         return [variant_row("demo", dev, 2, 1.0, "fp32", False, False, 1, 1, 1, None)]
-    return [variant_row("demo", dev, 8, 5.0, "fp32", False, False, 1, max(1, repeats - 1), 1, None)]
+    flops = step_flops("demo", dev, 8, 5.0)  # FLOPs per step and achieved FLOP/s, as on the GPU
+    return [variant_row("demo", dev, 8, 5.0, "fp32", False, False, 1, max(1, repeats - 1), 1, flops)]
 
 
 def run_gpu(quick: bool, repeats: int, compile_ok: bool, large_batch: int, compiled_only: bool = False,
