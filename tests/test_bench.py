@@ -77,3 +77,26 @@ def test_baseline_features_match_seldnet_frontend():
 
 def test_bench_unknown_section(tmp_path):
     assert main(["bench", "--quick", "--only", "nope", "--out", str(tmp_path)]) == 2
+
+
+@pytest.mark.slow
+def test_gpu_pipeline_script_runs_and_estimates(tmp_path):
+    """`benchmarks/gpu_pipeline.sh` (the device check of the 100-epoch target) on the CPU, tiny model and data."""
+    import os
+    import subprocess
+
+    from conftest import TINY_MODEL
+
+    out = tmp_path / "out"
+    env = {**os.environ, "OUT": str(out), "PRESET": "tiny", "EPOCHS": "2", "BATCH": "4", "CONFIG": "demo",
+           "DATA": str(tmp_path / "data"), "RUN": str(tmp_path / "run"),
+           "EXTRA_SET": " ".join([*TINY_MODEL, "data.max_val_clips=1", "train.limit_train_batches=0.5"])}
+    proc = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_pipeline.sh")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads((out / "pipeline.json").read_text())
+    assert summary["config"] == "demo" and summary["preset"] == "tiny"
+    assert set(summary["per_epoch"]) == {"0", "1"}
+    assert summary["steady_epoch_s"] > 0
+    assert summary["estimate_100_epochs_min"] >= 100 * summary["steady_epoch_s"] / 60
+    assert (out / "metrics.csv").exists() and "done" in (out / "pipeline_log.txt").read_text()

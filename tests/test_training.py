@@ -40,6 +40,12 @@ def test_training_lowers_the_loss(tiny_dataset: Path, tmp_path: Path):
     k = max(2, len(l_sed) // 4)
     assert sum(l_sed[-k:]) / k < 0.8 * sum(l_sed[:k]) / k
     assert any(r.get("val/f_score") for r in rows) and any(r.get("weight/lambda") for r in rows)
+    timed = [r for r in rows if r.get("time/train_epoch_s")]  # EpochTimer: one row per epoch
+    assert len(timed) == 6 and sum(1 for r in rows if r.get("time/val_s")) == 6
+    steps_per_epoch = len(l_sed) / 6
+    for r in timed:
+        audio = float(r["time/train_audio_s_per_s"]) * float(r["time/train_epoch_s"])
+        assert audio == pytest.approx(steps_per_epoch * cfg.train.batch_size * cfg.data.chunk_seconds, rel=1e-6)
     assert (tmp_path / "run" / "feature_stats.npz").exists() and (tmp_path / "run" / "config.yaml").exists()
     model, loaded_cfg = load_model(result.best_checkpoint)
     assert loaded_cfg == cfg and not model.training

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,38 @@ class StopAfterEpochs(Callback):
             trainer.should_stop = True
 
 
+class EpochTimer(Callback):
+    """Logs wall seconds of each epoch's training and validation, and training throughput in seconds of
+    audio per second (``time/*`` in metrics.csv). One device synchronisation per phase boundary."""
+
+    def __init__(self, audio_s_per_batch: float) -> None:
+        self.audio_s_per_batch = audio_s_per_batch
+        self._t0 = self._v0 = 0.0
+
+    @staticmethod
+    def _now(pl_module: L.LightningModule) -> float:
+        if pl_module.device.type == "cuda":
+            torch.cuda.synchronize(pl_module.device)
+        return time.perf_counter()
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._t0 = self._now(pl_module)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        seconds = self._now(pl_module) - self._t0
+        batches = trainer.num_training_batches * trainer.world_size
+        pl_module.log_dict({"time/train_epoch_s": seconds,
+                            "time/train_audio_s_per_s": batches * self.audio_s_per_batch / max(seconds, 1e-9)},
+                           sync_dist=False)
+
+    def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._v0 = self._now(pl_module)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            pl_module.log("time/val_s", self._now(pl_module) - self._v0, sync_dist=False)
+
+
 def resolve_precision(precision: str, accelerator: str) -> str:
     if precision != "auto":
         return precision
@@ -77,6 +110,7 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, progress_bar: bool = Tru
         last,
         EarlyStopping(monitor="val/f_score", mode="max", patience=t.patience, check_finite=False),
         LearningRateMonitor(logging_interval="step"),
+        EpochTimer(t.batch_size * cfg.data.chunk_seconds),
     ]
     if t.stop_after_epochs:
         callbacks.append(StopAfterEpochs(t.stop_after_epochs))
