@@ -9,7 +9,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from seld.errors import DataError
+from seld.config import load_config
+from seld.errors import ConfigError, DataError
 from seld.training.data import (
     SAMPLES_PER_FRAME,
     ChunkPlans,
@@ -68,6 +69,8 @@ def test_bank_size_and_setting() -> None:
     assert resolve_on_device("always", clips, 10, cpu) is True
     with pytest.raises(DataError, match="data.on_device"):
         resolve_on_device("maybe", clips, 10, cpu)
+    with pytest.raises(ConfigError, match="data.on_device='maybe'; choose one of auto, always, never"):
+        load_config("demo", ["data.on_device=maybe"])  # refused when the config is read, before any run folder
 
 
 def test_training_on_device_equals_host_path(tiny_dataset: Path, tmp_path: Path,

@@ -324,6 +324,7 @@ _CHOICES = {
     ("loss", "weighting"): ("adaptive", "fixed"),
     ("train", "optimizer"): ("adabelief", "adam", "adamw"),
     ("data", "val_folder"): ("dev", "train"),
+    ("data", "on_device"): ("auto", "always", "never"),
 }
 
 
