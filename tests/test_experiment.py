@@ -174,3 +174,14 @@ def test_claims_use_pooled_seed_noise_for_single_seed_rows() -> None:
     assert claims["attentive_mfm"]["verdict"] == "not run"
     summary["rows"] = [row(k, [50.0 + i]) for i, k in enumerate(["none", "mfm", "ctam", "attentive_mfm", "roam"])]
     assert all("no seed spread" in c["verdict"] for c in check_claims(table, summary))
+
+
+def test_moving_average_of_curves_by_hand() -> None:
+    import numpy as np
+
+    from seld.reporting.plots import _moving_average
+
+    y = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    assert np.allclose(_moving_average(y, 2), [1.0, 1.5, 2.5, 3.5, 7.0])
+    assert np.allclose(_moving_average(y, 3), [1.0, 1.5, 2.0, 3.0, 17.0 / 3])
+    assert np.array_equal(_moving_average(y, 1), y)

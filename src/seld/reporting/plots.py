@@ -21,9 +21,10 @@ def _pyplot():
     return plt
 
 
-def _save(plt, fig, out_png: str | Path) -> Path:
-    """Lay out, write atomically (a kill never leaves a truncated PNG) and free the figure."""
-    fig.tight_layout()
+def _save(plt, fig, out_png: str | Path, rect: tuple[float, float, float, float] | None = None) -> Path:
+    """Lay out (within ``rect`` of the figure), write atomically (a kill never leaves a truncated PNG) and
+    free the figure."""
+    fig.tight_layout(rect=rect)
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, dpi=110)
     plt.close(fig)
@@ -48,33 +49,54 @@ def read_metrics_csv(path: str | Path) -> dict[str, list[tuple[float, float]]]:
     return series
 
 
+def _moving_average(y: np.ndarray, width: int) -> np.ndarray:
+    """Trailing mean over ``width`` points (shorter at the start), for readable per-step losses."""
+    if width <= 1 or len(y) < 2:
+        return y
+    c = np.cumsum(np.insert(y, 0, 0.0))
+    idx = np.arange(1, len(y) + 1)
+    lo = np.maximum(0, idx - width)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
 def plot_training_curves(runs: dict[str, str | Path], out_png: str | Path) -> Path:
-    """Loss, validation F-score and loss weights of one or more runs (label -> run folder)."""
+    """Loss, validation F-score and loss weights of one or more runs (label -> run folder).
+
+    One colour per run in every panel and one legend for the figure; the per-step training loss is
+    drawn faintly with its moving average on top; loss weights: lambda solid, tau dashed.
+    """
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for label, run_dir in runs.items():
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    handles = []
+    for i, (label, run_dir) in enumerate(runs.items()):
         path = Path(run_dir) / "logs" / "metrics.csv"
         if not path.exists():
             continue
+        colour = colours[i % len(colours)]
         s = read_metrics_csv(path)
         if "train/loss" in s:
             x, y = np.array(s["train/loss"]).T
-            axes[0].plot(x, y, label=label, alpha=0.8)
+            axes[0].plot(x, y, color=colour, alpha=0.15, linewidth=0.8)
+            axes[0].plot(x, _moving_average(y, max(1, len(y) // 25)), color=colour, linewidth=1.5)
         if "val/f_score" in s:
             x, y = np.array(s["val/f_score"]).T
-            axes[1].plot(x + 1, y, marker="o", label=label)
+            axes[1].plot(x + 1, y, marker="o", markersize=3, color=colour)
         for key, style in (("weight/lambda", "-"), ("weight/tau", "--")):
             if key in s:
                 x, y = np.array(s[key]).T
-                axes[2].plot(x + 1, y, style, label=f"{label} {key.split('/')[1]}")
-    axes[0].set(title="training loss (weighted total)", xlabel="step", yscale="log")
+                axes[2].plot(x + 1, y, style, color=colour)
+        handles.append(plt.Line2D([], [], color=colour, label=label))
+    axes[0].set(title="training loss (weighted total; moving average)", xlabel="step", yscale="log")
     axes[1].set(title="validation F-score (2 m)", xlabel="epoch", ylim=(0, 1))
-    axes[2].set(title="loss weights (lambda: SED, tau: DOA)", xlabel="epoch")
+    axes[2].set(title="loss weights (solid: lambda, SED; dashed: tau, DOA)", xlabel="epoch")
     for ax in axes:
         ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
-    return _save(plt, fig, out_png)
+    rect = None
+    if handles:
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 8), fontsize=8, frameon=False)
+        rect = (0.0, 0.06 * (1 + (len(handles) - 1) // 8), 1.0, 1.0)
+    return _save(plt, fig, out_png, rect)
 
 
 def plot_timeline(ref_rows: np.ndarray, pred_rows: np.ndarray, n_frames: int, title: str,
