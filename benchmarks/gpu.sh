@@ -18,18 +18,9 @@
 #   $OUT/bench/bench.{json,md}, $OUT/bench_compile/bench.{json,md}, $OUT/gpu_log.txt, $OUT/train_log.txt
 set -u
 OUT="${OUT:-gpu_out}"
-mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD/src:$PWD${PYTHONPATH:+:$PYTHONPATH}" MPLBACKEND=Agg
-LOG="$OUT/gpu_log.txt"
-T0=$(date +%s)
-say() { echo "[gpu.sh +$(( $(date +%s) - T0 ))s] $*" | tee -a "$LOG"; }
-
-if ls .whl/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && export PYTHONPATH="$PYTHONPATH:/tmp/site" || say "wheel install failed"
-else
-  say "no .whl/ carried: librosa etc. must already be installed"
-fi
+LOG_NAME=gpu_log.txt
+# shellcheck source=benchmarks/device_env.sh
+source "$(dirname "$0")/device_env.sh"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm --format=csv 2>&1 | tee -a "$LOG"
 python3 -c "import torch, seld.features; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" 2>&1 \
   | tee -a "$LOG"

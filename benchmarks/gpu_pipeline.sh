@@ -16,16 +16,9 @@ CONFIG="${CONFIG:-paper}"
 EXTRA_SET="${EXTRA_SET:-}"    # more --set overrides (the test uses a tiny model)
 DATA="${DATA:-/tmp/seld_pipeline_data}"
 RUN="${RUN:-/tmp/seld_pipeline_run}"
-mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD/src:$PWD${PYTHONPATH:+:$PYTHONPATH}" MPLBACKEND=Agg
-LOG="$OUT/pipeline_log.txt"
-T0=$(date +%s)
-say() { echo "[gpu_pipeline.sh +$(( $(date +%s) - T0 ))s] $*" | tee -a "$LOG"; }
-
-if ls .whl/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
-    && export PYTHONPATH="$PYTHONPATH:/tmp/site" || say "wheel install failed"
-fi
+LOG_NAME=pipeline_log.txt
+# shellcheck source=benchmarks/device_env.sh
+source "$(dirname "$0")/device_env.sh"
 if command -v nvidia-smi >/dev/null; then nvidia-smi --query-gpu=name,memory.total --format=csv | tee -a "$LOG"; fi
 
 say "synthesising preset $PRESET into $DATA"

@@ -164,7 +164,7 @@ def _pooled_variance(summary: dict[str, Any], column: str) -> float:
     num = den = 0.0
     for r in summary["rows"]:
         v = r["cells"][column]["values"]
-        if len(v) > 1 and r["config"] and not r["config"].startswith("ensemble"):
+        if len(v) > 1:  # an ensemble row has one value: it never counts
             num += float(np.var(v, ddof=1)) * (len(v) - 1)
             den += len(v) - 1
     return num / den if den else math.nan
@@ -276,14 +276,17 @@ def _curve_runs(summary: dict[str, Any]) -> dict[str, Path]:
     return runs
 
 
-def write_table_report(table: Table, out: str | Path) -> Path:
-    """``OUT/<table>/table.md``, ``summary.json``, ``bars.png`` and ``curves.png``; returns the table.md path."""
+def write_table_report(table: Table, out: str | Path, summary: dict[str, Any] | None = None) -> Path:
+    """``OUT/<table>/table.md``, ``summary.json``, ``bars.png`` and ``curves.png``; returns the table.md path.
+
+    ``summary`` is :func:`collect`'s result when the caller already has it."""
     from ..reporting.plots import plot_bars, plot_training_curves
 
     out = Path(out)
     folder = out / table.name
     folder.mkdir(parents=True, exist_ok=True)
-    summary = collect(table, out)
+    if summary is None:
+        summary = collect(table, out)
     labels, means, spreads, ref = _bar_series(summary)
     col = summary["columns"][-1]
     plot_bars(labels, means, spreads, ref, f"{table.title.split(':')[0]}: dev F-score ({col}), ours vs paper",
@@ -316,10 +319,10 @@ def _json_safe(obj: Any) -> Any:
 # ----------------------------------------------------------------------------- docs/results.md
 
 
-def _protocol_markdown(out: Path, names: list[str]) -> str:
+def _protocol_markdown(out: Path, summaries: dict[str, dict[str, Any]]) -> str:
     lines = ["| table | data | scale | seeds | epochs | overrides | machine | training time (all runs) |",
              "|---|---|---|---:|---:|---|---|---:|"]
-    for name in names:
+    for name, summary in summaries.items():
         path = out / name / "protocol.json"
         if not path.exists():
             continue
@@ -330,7 +333,7 @@ def _protocol_markdown(out: Path, names: list[str]) -> str:
         gpus = ", ".join(m.get("gpus", [])) or "no GPU"
         machine = f"{m.get('cpu_count')} CPU cores ({m.get('processor')}), {gpus}, torch {m.get('torch')}"
         sets = " ".join(f"`{s}`" for s in p.get("overrides", [])) or "—"
-        rows = collect(TABLES[name], out)["rows"]
+        rows = summary["rows"]
         runs = {d: t for r in rows for d, t in zip(r["run_dirs"], r["train_seconds"])}
         minutes = sum(t or 0.0 for t in runs.values()) / 60
         counts = sorted({len([s for s in r["seeds"] if s is not None]) for r in rows} - {0})
@@ -361,11 +364,11 @@ def write_results_doc(out: str | Path, doc: str | Path, img_dir: str | Path | No
     notes = _kept_notes(doc)
     names = [n for n in TABLES if (out / n / "protocol.json").exists() or (out / n / "summary.json").exists()]
     parts = [f"# {title}", "", DEFAULT_INTRO if intro is None else intro, ""]
-    parts += ["## Protocol", "", _protocol_markdown(out, names), ""]
-    for name in names:
+    summaries = {name: collect(TABLES[name], out) for name in names}  # read every run folder once
+    parts += ["## Protocol", "", _protocol_markdown(out, summaries), ""]
+    for name, summary in summaries.items():
         table = TABLES[name]
-        write_table_report(table, out)
-        summary = collect(table, out)
+        write_table_report(table, out, summary)
         parts += [f"## {table.title}", ""]
         if table.note:
             parts += [table.note, ""]

@@ -55,7 +55,7 @@ def infer_clip(
     Returns tensors on the CPU with ``T = ceil(N / 3200)`` frames. ``precision="bf16"`` runs the model under
     bfloat16 autocast (prepare it with :func:`prepare_for_inference`).
     """
-    device = next(iter(model.parameters()), torch.empty(0)).device  # a parameter-less runner: the CPU
+    device = next(model.parameters()).device
     n = wave.shape[-1]
     n_frames = max(1, -(-n // SAMPLES_PER_FRAME))
     wave = torch.nn.functional.pad(wave, (0, n_frames * SAMPLES_PER_FRAME - n))

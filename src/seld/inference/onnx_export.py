@@ -21,7 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..constants import SAMPLE_RATE
 from ..errors import SeldError
+from .infer import SAMPLES_PER_FRAME
 
 OPSET = 17
 INPUT_NAME = "wave"
@@ -166,10 +168,10 @@ class OnnxRuntimeModel(nn.Module):
     def session_for(self, n: int) -> Any:
         """The session for inputs of ``n`` samples (exported on first use)."""
         if n not in self.sessions:
-            if n % 3200:
+            if n % SAMPLES_PER_FRAME:
                 raise SeldError(f"input of {n} samples is not a whole number of 100 ms label frames")
             with tempfile.TemporaryDirectory(prefix="seld_onnx_") as tmp:  # the session keeps the graph
-                path = export_onnx(self.model, Path(tmp) / "model.onnx", seconds=n / 32000)
+                path = export_onnx(self.model, Path(tmp) / "model.onnx", seconds=n / SAMPLE_RATE)
                 self.sessions[n] = onnx_session(path, self.threads)
         return self.sessions[n]
 

@@ -191,7 +191,7 @@ class DeviceBank:
     def __init__(self, clips: list[LoadedClip], chunk_frames: int, device: torch.device | str = "cpu") -> None:
         self.chunk_frames = chunk_frames
         self.channels = clips[0].wave.shape[0]
-        t_max = max(max(c.n_frames for c in clips), chunk_frames)
+        t_max = self.frames(clips, chunk_frames)
         wave = torch.zeros(len(clips), self.channels, t_max * SAMPLES_PER_FRAME)
         sed = clips[0].sed.new_zeros((len(clips), t_max, *clips[0].sed.shape[1:]))
         doa = clips[0].doa.new_zeros((len(clips), t_max, *clips[0].doa.shape[1:]))
@@ -202,9 +202,14 @@ class DeviceBank:
         self.sed, self.doa = sed.to(device), doa.to(device)
 
     @staticmethod
+    def frames(clips: list[LoadedClip], chunk_frames: int) -> int:
+        """Label frames every clip is padded to: the longest clip, or one chunk if that is longer."""
+        return max(max(c.n_frames for c in clips), chunk_frames)
+
+    @staticmethod
     def nbytes(clips: list[LoadedClip], chunk_frames: int) -> int:
         """Memory the bank would take (padded waveforms and targets)."""
-        t_max = max(max(c.n_frames for c in clips), chunk_frames)
+        t_max = DeviceBank.frames(clips, chunk_frames)
         first = clips[0]
         per_frame = 4 * (first.wave.shape[0] * SAMPLES_PER_FRAME + first.sed[0].numel() + first.doa[0].numel())
         return len(clips) * t_max * per_frame
