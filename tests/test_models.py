@@ -186,7 +186,7 @@ def test_small_model_learns_fixed_batch() -> None:
 
 
 def test_seldnet_shapes_and_frontend() -> None:
-    scipy_signal = pytest.importorskip("scipy.signal")
+    import scipy.signal as scipy_signal
     for mics in (1, 2):
         model = build_model(load_config(None, ["model.name=seldnet", f"data.mics={mics}"])).eval()
         assert model.output_format == "slots"

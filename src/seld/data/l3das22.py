@@ -379,7 +379,14 @@ def slots_to_tracks(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Track-wise targets: sed (T,3,14) one-hot, doa (T,3,3) metres; zeros on inactive tracks.
 
-    Per frame the active (class, slot) pairs, in class-then-slot order, fill tracks 0, 1, 2.
+    Per frame the active (class, slot) pairs, in class-then-slot order, fill tracks 0, 1, 2. A frame with
+    more than 3 active events keeps the first 3 in that same order and the rest are dropped from the
+    targets, with one warning naming the file: the official conversion (inclusive end frame, 0.1 s
+    rounding) lets an event that ends at t and one that starts at t share a frame, so an ov3 clip of the
+    real data can hold 4 events for one frame. The order is the one every other frame uses, so frames with
+    at most 3 events are unchanged and the choice is deterministic; the loss is one frame of one event.
+    Reference rows for evaluation are built from the slots (:func:`reference_rows`), not from these
+    targets, so the metric still counts every event.
     """
     active = np.asarray(active, dtype=bool)
     xyz = np.asarray(xyz)
@@ -390,9 +397,16 @@ def slots_to_tracks(
     if t.size == 0:
         return sed, doa
     track = np.arange(t.size) - np.searchsorted(t, t, side="left")
-    if track.max() >= N_TRACKS:
-        frame = int(t[np.argmax(track >= N_TRACKS)])
-        raise DataError(f"frame {frame} has more than {N_TRACKS} active events", path)
+    keep = track < N_TRACKS
+    if not keep.all():
+        dropped_frames = np.unique(t[~keep])
+        warnings.warn(
+            f"{path if path is not None else 'labels'}: {dropped_frames.size} frame(s) hold more than {N_TRACKS} "
+            f"active events (first at frame {int(dropped_frames[0])}); kept the first {N_TRACKS} per frame in class "
+            f"order and dropped {int((~keep).sum())} event(s) from the training targets (evaluation counts all)",
+            stacklevel=2,
+        )
+        t, c, s, track = t[keep], c[keep], s[keep], track[keep]
     sed[t, track, c] = 1.0
     doa[t, track] = xyz[t, c, s]
     return sed, doa

@@ -42,11 +42,11 @@ class LoadedClip:
 
 
 def make_targets(
-    active: np.ndarray, xyz: np.ndarray, output_format: str
+    active: np.ndarray, xyz: np.ndarray, output_format: str, path: Path | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Convert slot labels (T,14,3) / (T,14,3,3) to the targets of a model's output format."""
     if output_format == "tracks":
-        sed, doa = l3das22.slots_to_tracks(active, xyz)
+        sed, doa = l3das22.slots_to_tracks(active, xyz, path=path)
         return torch.from_numpy(np.ascontiguousarray(sed)), torch.from_numpy(np.ascontiguousarray(doa))
     matrix = l3das22.slots_to_official(active, xyz)
     return torch.from_numpy(matrix[:, :42].copy()), torch.from_numpy(matrix[:, 42:].copy())
@@ -70,7 +70,7 @@ def load_clips(
         assert clip.label is not None
         events = l3das22.read_label_csv(clip.label)
         active, xyz = l3das22.events_to_slots(events, duration=duration, path=clip.label)
-        sed, doa = make_targets(active, xyz, output_format)
+        sed, doa = make_targets(active, xyz, output_format, path=clip.label)
         ref = l3das22.official_to_rows(l3das22.slots_to_official(active, xyz))
         loaded.append(
             LoadedClip(clip.name, clip.ov, torch.from_numpy(np.ascontiguousarray(wave)), sed, doa, ref, n_frames)

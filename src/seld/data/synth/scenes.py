@@ -2,9 +2,12 @@
 
 An ``ovK`` clip is built from K tracks; each track is a sequence of events separated by gaps of at
 least 0.3 s, so at most K events sound at once (also after the official 0.1 s rounding and inclusive
-end frame), and K overlaps are reached often. A track may pick the class of an event sounding on
-another track (homogeneous overlap; at most 3 of a class at once since K <= 3). Clips whose schedule
-never reaches K overlaps are redrawn.
+end frame), and K overlaps are reached often. With ``back_to_back_prob`` > 0 (the ``l3das22`` preset) an
+event may instead start exactly where its track's previous one ends, as in the real recordings: the two
+share their boundary label frame, where an ov3 clip then holds 4 labelled events. A track may pick the
+class of an event sounding on another track (homogeneous overlap; at most 3 of a class at once since K <= 3,
+checked on the official frames when events may touch). Clips whose schedule never reaches K overlaps are
+redrawn.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...constants import CLASSES
+from ...errors import DataError
 from .presets import SynthParams
 from .sources import DURATIONS
 
@@ -42,6 +46,18 @@ def max_overlap(events: list[ScheduledEvent] | list[tuple[float, float]], step: 
         i1 = int(np.ceil(e / step - 1e-6))
         count[i0:i1] += 1
     return int(count.max())
+
+
+def _classes_fit_slots(events: list[ScheduledEvent], duration: float) -> bool:
+    """Whether the official label conversion finds at most 3 events of a class in every frame."""
+    from ..l3das22 import Event, events_to_slots
+
+    labels = [Event(e.start, e.end, CLASSES.index(e.cls), 0.0, 0.0, 0.0) for e in events]
+    try:
+        events_to_slots(labels, duration=duration)
+    except DataError:
+        return False
+    return True
 
 
 def _q(t: float, res: float) -> float:
@@ -74,10 +90,13 @@ def schedule_clip(rng: np.random.Generator, params: SynthParams, ov: int, n_posi
                 pos = int(free[int(rng.integers(len(free)))]) if free else int(rng.integers(n_positions))
                 level = float(rng.uniform(*params.level_db))
                 events.append(ScheduledEvent(cls, t, end, level, pos, track))
-                t = _q(end + rng.uniform(*params.gap_s), res)
+                back_to_back = params.back_to_back_prob > 0 and rng.random() < params.back_to_back_prob
+                t = end if back_to_back else _q(end + rng.uniform(*params.gap_s), res)
                 if t >= dur - 0.3:
                     break
         events.sort(key=lambda e: (e.start, e.track))
+        if params.back_to_back_prob > 0 and not _classes_fit_slots(events, dur):
+            continue
         if events and max_overlap(events, res) == ov:
             return events
         if len(events) > len(best):
