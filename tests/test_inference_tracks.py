@@ -79,11 +79,45 @@ def test_windowed_inference_covers_the_clip_and_aligns_windows():
     assert torch.allclose(one_pass["doa"].amax(-1).amax(-1)[:80], out["doa"].amax(-1).amax(-1)[:80], atol=1e-5)
 
 
-def test_ensemble_of_one_is_the_model():
-    wave = torch.randn(4, 32000)
-    a = infer_ensemble([_TrackEcho()], wave, window_s=None)
-    b = infer_clip(_TrackEcho(), wave, window_s=None)
-    assert torch.equal(a["sed"], b["sed"])
+class _FixedTracks(torch.nn.Module):
+    """Stand-in model: fixed random track posteriors, optionally with its tracks permuted per frame."""
+
+    output_format = "tracks"
+
+    def __init__(self, n_frames: int, perm: torch.Tensor | None = None, doa_offset: float = 0.0):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+        sed, doa = _random_tracks(n_frames, seed=7)
+        logits = torch.where(sed > 0, torch.tensor(3.0), torch.tensor(-3.0))
+        doa = doa + doa_offset
+        if perm is not None:
+            idx = torch.arange(n_frames)[:, None]
+            logits, doa = logits[idx, perm], doa[idx, perm]
+        self.logits, self.doa = logits, doa
+
+    def forward(self, wave):
+        return {"sed": self.logits[None].expand(wave.shape[0], -1, -1, -1),
+                "doa": self.doa[None].expand(wave.shape[0], -1, -1, -1)}
+
+
+def test_ensemble_aligns_a_model_whose_tracks_are_permuted():
+    n = 20
+    wave = torch.randn(4, n * 3200)
+    perms = list(itertools.permutations(range(3)))
+    chosen = torch.randint(6, (n,), generator=torch.Generator().manual_seed(5))
+    perm = torch.tensor([perms[i] for i in chosen])
+    assert len(set(chosen.tolist())) > 1  # several different permutations over the frames
+    first = _FixedTracks(n)
+    second = _FixedTracks(n, perm=perm, doa_offset=0.1)  # same events on other tracks, DOA shifted 0.1
+    alone = infer_clip(first, wave, window_s=None)
+    both = infer_ensemble([first, second], wave, window_s=None)
+    # aligned: the SED posteriors are those of the first model, the DOA the mean of 0 and +0.1 shifts
+    assert torch.allclose(both["sed"], alone["sed"], atol=1e-6)
+    active = alone["sed"].amax(-1) > 0.5
+    assert torch.allclose(both["doa"][active], alone["doa"][active] + 0.05, atol=1e-5)
+    # without alignment the plain average would mix different events on each track
+    plain = (alone["sed"] + infer_clip(second, wave, window_s=None)["sed"]) / 2
+    assert not torch.allclose(plain, alone["sed"], atol=1e-3)
 
 
 def test_rows_to_events_links_frames():

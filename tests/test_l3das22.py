@@ -326,11 +326,12 @@ def test_fourth_same_class_event_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"frame 14") as info:
         reference_rows(csv_path)
     assert "label_split0_ov3_9.csv" in str(info.value) and "Knock" in str(info.value)
-    # different classes are fine in the slot layout, but do not fit three tracks
+    # different classes are fine in the slot layout; three tracks keep the first 3 (class order), with a warning
     events = [ev(1.0, 2.0, c) for c in range(4)]
     active, xyz = events_to_slots(events)
-    with pytest.raises(DataError, match="frame 9"):
-        slots_to_tracks(active, xyz)
+    with pytest.warns(UserWarning, match="first at frame 9"):
+        sed, _ = slots_to_tracks(active, xyz)
+    assert sed[9].sum() == 3 and sed[9, :, 3].sum() == 0
 
 
 def test_start_beyond_duration_is_an_error(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_mfm_is_max_of_halves() -> None:
     assert AttentiveMFM(3)(x).shape == (2, 3, 5, 4)
 
 
-def test_ctam_shape_and_rotations() -> None:
+def test_ctam_shape_and_bounds() -> None:
     ctam = CTAM().eval()
     x = torch.randn(2, 8, 10, 6)
     y = ctam(x)
@@ -46,6 +46,25 @@ def test_ctam_shape_and_rotations() -> None:
     # each branch scales x by a gate in (0, 1): the average keeps sign and does not exceed |x|
     assert torch.all(y.abs() <= x.abs() + 1e-6)
     assert torch.all((y * x) >= 0)
+
+
+@pytest.mark.parametrize(("branch", "pooled_dim"), [("ctf", 1), ("tcf", 2), ("ftc", 3)])
+def test_ctam_each_branch_gates_along_its_own_axes(branch: str, pooled_dim: int) -> None:
+    """Eq. 2's three rotations: the channel branch's gate is a (T, F) map shared by all channels, the time
+    branch's a (C, F) map shared by all frames, the frequency branch's a (T, C) map shared by all bins.
+    With the two other branches replaced by identities, ``3 y / x - 2`` is the branch's gate."""
+    torch.manual_seed(0)
+    ctam = CTAM().eval()
+    for name in ("ctf", "tcf", "ftc"):
+        if name != branch:
+            setattr(ctam, name, torch.nn.Identity())
+    x = torch.rand(2, 6, 10, 8) + 0.5  # positive: the gate can be read back by division
+    with torch.no_grad():
+        gate = 3 * ctam(x) / x - 2
+    assert torch.all((gate > 0) & (gate < 1))
+    assert torch.allclose(gate, gate.mean(dim=pooled_dim, keepdim=True).expand_as(gate), atol=1e-5)
+    for dim in {1, 2, 3} - {pooled_dim}:  # and it does vary along the two axes it attends over
+        assert gate.std(dim=dim).mean() > 1e-3
 
 
 @pytest.mark.parametrize("attention", ATTENTIONS)
@@ -208,7 +227,8 @@ def test_seldnet_shapes_and_frontend() -> None:
 
 
 def test_full_config_parameter_count() -> None:
-    # the paper's network (1 mic, default config): about 27 M parameters, as the paper reports
+    # the paper's network (1 mic, default config) as built here: 27.2 M parameters (`seld model-summary paper`);
+    # the bounds catch a layer added, dropped or resized by mistake
     with torch.device("meta"):
         model = build_model(load_config(None, []))
     assert 26_000_000 < count_parameters(model) < 28_500_000

@@ -30,7 +30,8 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _all_files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != ".seld.lock"}  # the lock file holds the writer's pid
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> float:

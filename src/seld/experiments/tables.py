@@ -1,7 +1,7 @@
 """The paper's Tables 1-4 as data: rows, the config each row trains, and the paper's numbers.
 
 Paper numbers are F1-scores in percent on the real L3DAS22 dev-test set (location-sensitive detection,
-2 m), from the seed paper (see ``/work/shared/docs/l3das22-task2.md``).
+2 m), as printed in the seed paper's Tables 1-4.
 
 Rows whose config is the proposed system (ROAM + adaptive weighting = ``paper.yaml``) appear in several
 tables; they name ``runs_from`` so that every table reads the same runs instead of training them again:

@@ -2,7 +2,7 @@
 
 Per microphone: 4 log-mel spectrograms (W, Y, Z, X) and 3 intensity-vector channels (x, y, z).
 
-Choices (documented here, see also docs/method.md):
+Choices (documented here, see also docs/design.md):
 
 * STFT: Hann window (periodic) of ``n_fft`` samples, hop ``hop``, ``center=True`` with reflect padding;
   the last of the ``N // hop + 1`` frames is dropped so that a clip of N samples gives ``N // hop`` frames

@@ -13,6 +13,7 @@ from ..data import l3das22
 from ..errors import CheckpointError, DataError, SeldError
 from ..io_utils import write_json_atomic
 from ..training.module import decode_posteriors
+from ..utils.folder_lock import folder_lock
 from ..utils.progress import progress
 from .checkpoint import load_model
 from .events import rows_to_events
@@ -122,22 +123,21 @@ def predict(
         for audio in (item.audio_a, item.audio_b if n_mics == 2 else None):
             if audio is not None:
                 l3das22.audio_info(audio, channels=4)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)  # fails fast on an unusable --out, before any inference
-    results = []  # rows are small: every file is written only once all inputs succeeded (no partial output)
-    for item in progress(items, desc="predicting", unit="clip", enabled=show_progress):
-        wave = torch.from_numpy(read_input(item, n_mics))
-        post = infer_ensemble(models, wave, window_s=window_s, hop_s=hop_s, precision=precision)
-        rows = decode_posteriors(post, output_format, thr)
-        if not np.isfinite(rows).all():
-            raise CheckpointError(f"the model produced NaN or infinite values on {item.audio_a}", checkpoints[0])
-        results.append((item, rows))
-    written = []
-    for item, rows in results:
-        path = out_dir / f"label_{item.name}.csv"
-        l3das22.write_prediction_csv(path, rows)
-        written.append(path)
-        if json_events:
-            write_json_atomic(out_dir / f"{item.name}.events.json",
-                              {"clip": item.name, "events": rows_to_events(rows)})
-    return written
+    with folder_lock(out_dir, "predict") as out_dir:  # also fails fast on an unusable --out
+        results = []  # rows are small: every file is written only once all inputs succeeded (no partial output)
+        for item in progress(items, desc="predicting", unit="clip", enabled=show_progress):
+            wave = torch.from_numpy(read_input(item, n_mics))
+            post = infer_ensemble(models, wave, window_s=window_s, hop_s=hop_s, precision=precision)
+            rows = decode_posteriors(post, output_format, thr)
+            if not np.isfinite(rows).all():
+                raise CheckpointError(f"the model produced NaN or infinite values on {item.audio_a}", checkpoints[0])
+            results.append((item, rows))
+        written = []
+        for item, rows in results:
+            path = out_dir / f"label_{item.name}.csv"
+            l3das22.write_prediction_csv(path, rows)
+            written.append(path)
+            if json_events:
+                write_json_atomic(out_dir / f"{item.name}.events.json",
+                                  {"clip": item.name, "events": rows_to_events(rows)})
+        return written

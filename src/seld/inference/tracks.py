@@ -1,7 +1,7 @@
 """Track alignment: tracks of two track-wise outputs are not ordered alike, so align before averaging.
 
 Used for overlap-averaging windows of one clip and for the posterior ensemble of several models
-(track-wise ensemble, method.md): per frame, the permutation of the candidate's 3 tracks that best
+(track-wise ensemble, docs/design.md): per frame, the permutation of the candidate's 3 tracks that best
 matches the reference is applied before averaging.
 """
 

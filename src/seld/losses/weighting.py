@@ -14,7 +14,7 @@ Both classes share one interface, used by the training loop:
   ``state_dict()`` / ``load_state_dict()`` with plain floats, ints and lists only (safe inside a
   checkpoint loaded with ``weights_only=True``).
 
-Adaptive weighting (method.md's reading of eq. 8-13), r = number of closed records:
+Adaptive weighting (our reading of eq. 8-13, docs/design.md), r = number of closed records:
 
 * r = 0: ``lambda = tau = 0.5``; total = lambda * l_SED + tau * l_DOA.
 * r = 1: ``lambda = mu * g_total/g_SED``, ``tau = (1 - mu) * g_total/g_DOA`` from record 0 (eq. 9).

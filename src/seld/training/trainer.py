@@ -21,6 +21,7 @@ from ..config import ExperimentConfig, dump_config
 from ..errors import CheckpointError, ConfigError, SeldError
 from ..features import compute_feature_stats
 from ..io_utils import atomic_open, atomic_path, remove_stale_temps, write_text_atomic
+from ..utils.folder_lock import LOCK_NAME, folder_lock
 from .checkpoint_io import AtomicCheckpointIO, load_checkpoint_file
 from .data import SELDDataModule
 from .module import SELDSystem
@@ -155,12 +156,17 @@ def _feature_stats(system: SELDSystem, dm: SELDDataModule, run_dir: Path) -> Non
     system.model.set_feature_stats(mean, std)
 
 
-def _check_resumable(system: SELDSystem, last: Path) -> None:
-    """Refuse to resume from a checkpoint that is unreadable or holds another model's weights."""
+def _check_resumable(system: SELDSystem, last: Path, max_epochs: int) -> None:
+    """Refuse to resume from a checkpoint that is unreadable, holds another model's weights, or has already
+    trained as many epochs as asked for."""
     ckpt = load_checkpoint_file(last)
     state = ckpt.get("state_dict")
     if not isinstance(state, dict) or "optimizer_states" not in ckpt:
         raise CheckpointError("not a resumable seld training checkpoint (no state_dict/optimizer state)", last)
+    done = ckpt.get("epoch")
+    if isinstance(done, int) and max_epochs >= 0 and done + 1 > max_epochs:
+        raise SeldError(f"--resume: the run has already trained {done + 1} epochs; ask for more than that with "
+                        f"--epochs (train.max_epochs is {max_epochs})", last)
     def plain(d: dict[str, Any]) -> dict[str, Any]:  # keys of a torch.compile'd model hold "_orig_mod."
         return {k.replace("_orig_mod.", ""): v for k, v in d.items()}
 
@@ -210,8 +216,15 @@ def cfg_uses_gpu(cfg: ExperimentConfig) -> bool:
 
 
 def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False, progress_bar: bool = True) -> TrainResult:
-    """Train ``cfg`` into ``run_dir``; with ``resume`` continue exactly from ``checkpoints/last.ckpt``."""
-    run_dir = Path(run_dir)
+    """Train ``cfg`` into ``run_dir``; with ``resume`` continue exactly from ``checkpoints/last.ckpt``.
+
+    The run folder is locked for the whole run: a second process on it is refused, changing nothing.
+    """
+    with folder_lock(run_dir, "train") as locked:
+        return _train_locked(cfg, locked, resume, progress_bar)
+
+
+def _train_locked(cfg: ExperimentConfig, run_dir: Path, resume: bool, progress_bar: bool) -> TrainResult:
     last = run_dir / "checkpoints" / "last.ckpt"
     if resume and not last.exists():
         raise SeldError("--resume: no checkpoints/last.ckpt to resume from", run_dir)
@@ -224,11 +237,10 @@ def train(cfg: ExperimentConfig, run_dir: str | Path, resume: bool = False, prog
     L.seed_everything(cfg.train.seed, workers=True, verbose=False)
     system = SELDSystem.from_config(cfg)
     if resume:
-        _check_resumable(system, last)
+        _check_resumable(system, last, cfg.train.max_epochs)
     dm = SELDDataModule(cfg, system.output_format)
     dm.load()
-    new_folder = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)  # only now: bad data leaves no run folder behind
+    new_folder = [p.name for p in run_dir.iterdir()] == [LOCK_NAME]
     _feature_stats(system, dm, run_dir)  # before the Trainer, which may switch on deterministic algorithms
     write_text_atomic(run_dir / "config.yaml", dump_config(cfg))
     if cfg.train.compile:

@@ -23,6 +23,7 @@ import numpy as np
 from ...constants import FOA_CHANNELS, SAMPLE_RATE, SPLIT_DIRS
 from ...errors import SeldError
 from ...io_utils import atomic_open, atomic_path, write_json_atomic
+from ...utils.folder_lock import folder_lock, is_lock_file
 from .presets import SynthParams, get_preset
 from .rooms import IRBank, load_bank, read_bank
 from .scenes import ScheduledEvent, max_overlap, schedule_clip
@@ -202,7 +203,7 @@ def _work(out: str, spec: ClipSpec, params: SynthParams, seed: int) -> dict:
 def _prepare_out(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise SeldError("output path exists and is not a folder", out)
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and any(not is_lock_file(p) for p in out.iterdir()):
         if not overwrite:
             raise SeldError("output folder exists and is not empty (use --overwrite)", out)
         for name in (*SPLIT_DIRS.values(), "manifest.json"):
@@ -248,57 +249,58 @@ def synthesize(
     if params.sound_bank:
         list_bank(params.sound_bank)  # fail early with a clear message
     out = Path(out).expanduser()
-    _prepare_out(out, overwrite)
-    bank, ir_path = load_bank(params.room, params.grid_spacing, ir_cache)
-    log.debug("IR bank %s: %d positions", ir_path, len(bank.positions))
-    specs = plan_clips(params)
-    results: list[dict] = []
-    bar = tqdm(total=len(specs), desc="synth", unit="clip", disable=not progress)
-    try:
-        if workers == 1:
-            sounds = RecordingBank(params.sound_bank) if params.sound_bank else ProceduralBank()
-            for spec in specs:
-                results.append(write_clip(out, spec, params, seed, bank, sounds))
-                bar.update()
-        else:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("spawn")
-            pool = ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=_init_worker, initargs=(str(ir_path), params.sound_bank)
-            )
-            try:
-                futures = [pool.submit(_work, str(out), spec, params, seed) for spec in specs]
-                for fut in as_completed(futures):
-                    results.append(fut.result())
+    with folder_lock(out, "synth"):
+        _prepare_out(out, overwrite)
+        bank, ir_path = load_bank(params.room, params.grid_spacing, ir_cache)
+        log.debug("IR bank %s: %d positions", ir_path, len(bank.positions))
+        specs = plan_clips(params)
+        results: list[dict] = []
+        bar = tqdm(total=len(specs), desc="synth", unit="clip", disable=not progress)
+        try:
+            if workers == 1:
+                sounds = RecordingBank(params.sound_bank) if params.sound_bank else ProceduralBank()
+                for spec in specs:
+                    results.append(write_clip(out, spec, params, seed, bank, sounds))
                     bar.update()
-            except BaseException:  # an error or Ctrl-C: do not wait for the queued clips
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            pool.shutdown()
-    finally:
-        bar.close()
-    order = {spec.name + spec.split_dir: i for i, spec in enumerate(specs)}
-    results.sort(key=lambda r: order[r["name"] + r["split_dir"]])
-    manifest = {
-        "format": "L3DAS22 Task 2 (synthetic, seld synth)",
-        "seed": seed,
-        "preset": preset,
-        "params": params.to_dict(),
-        "sample_rate": SAMPLE_RATE,
-        "channels_per_mic": FOA_CHANNELS,
-        "ambisonics": "FOA, ACN channel order (W, Y, Z, X), SN3D normalisation",
-        "mics": {"A": [0.0, 0.0, 0.0], "B": [0.0, params.room.mic_spacing, 0.0]},
-        "room": {
-            "method": "pyroomacoustics image sources + FOA encoding per image + diffuse tail",
-            "absorption": bank.absorption,
-            "ir_cache_key": bank.key,
-            "grid_positions": len(bank.positions),
-        },
-        "sounds": "recordings" if params.sound_bank else "procedural",
-        "splits": {"train": list(TRAIN_SPLITS), "dev": [DEV_SPLIT]},
-        "clips": results,
-    }
-    write_json_atomic(out / "manifest.json", manifest)
-    log.info("synth: %d clips in %s (%.1f s)", len(specs), out, time.perf_counter() - t0)
-    return out
+            else:
+                import multiprocessing as mp
+
+                ctx = mp.get_context("spawn")
+                pool = ProcessPoolExecutor(
+                    workers, mp_context=ctx, initializer=_init_worker, initargs=(str(ir_path), params.sound_bank)
+                )
+                try:
+                    futures = [pool.submit(_work, str(out), spec, params, seed) for spec in specs]
+                    for fut in as_completed(futures):
+                        results.append(fut.result())
+                        bar.update()
+                except BaseException:  # an error or Ctrl-C: do not wait for the queued clips
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+                pool.shutdown()
+        finally:
+            bar.close()
+        order = {spec.name + spec.split_dir: i for i, spec in enumerate(specs)}
+        results.sort(key=lambda r: order[r["name"] + r["split_dir"]])
+        manifest = {
+            "format": "L3DAS22 Task 2 (synthetic, seld synth)",
+            "seed": seed,
+            "preset": preset,
+            "params": params.to_dict(),
+            "sample_rate": SAMPLE_RATE,
+            "channels_per_mic": FOA_CHANNELS,
+            "ambisonics": "FOA, ACN channel order (W, Y, Z, X), SN3D normalisation",
+            "mics": {"A": [0.0, 0.0, 0.0], "B": [0.0, params.room.mic_spacing, 0.0]},
+            "room": {
+                "method": "pyroomacoustics image sources + FOA encoding per image + diffuse tail",
+                "absorption": bank.absorption,
+                "ir_cache_key": bank.key,
+                "grid_positions": len(bank.positions),
+            },
+            "sounds": "recordings" if params.sound_bank else "procedural",
+            "splits": {"train": list(TRAIN_SPLITS), "dev": [DEV_SPLIT]},
+            "clips": results,
+        }
+        write_json_atomic(out / "manifest.json", manifest)
+        log.info("synth: %d clips in %s (%.1f s)", len(specs), out, time.perf_counter() - t0)
+        return out
