@@ -135,14 +135,61 @@ def test_two_mics_layout(cfg: FeatureConfig) -> None:
     assert np.allclose(y[8:11], single[4:7], atol=1e-5)
 
 
-def test_channel_order_setting(cfg: FeatureConfig) -> None:
+@pytest.mark.parametrize(("az", "el"), [(70.0, -15.0), (-120.0, 40.0), (0.0, 0.0), (180.0, -80.0)])
+def test_fuma_file_converts_to_the_same_features(cfg: FeatureConfig, az: float, el: float, tmp_path) -> None:
+    """A plane wave stored as FuMa (W, X, Y, Z; W at -3 dB) and read with foa_format=fuma gives the ACN/SN3D
+    waveform back, hence the same log-mels and an intensity vector pointing at the same direction."""
+    import soundfile as sf
+
+    from seld.data.foa import from_acn_sn3d, to_acn_sn3d
+    from seld.data.l3das22 import read_wav
+
     rng = np.random.default_rng(2)
-    s = rng.standard_normal(8000)
-    acn = LogMelIV(cfg, mics=1)(torch.from_numpy(_foa_plane_wave(s, 70.0, -15.0, "WYZX"))[None])
-    for order in ("WXYZ", "XYZW", "ZWXY"):
-        other_cfg = FeatureConfig(channel_order=order)
-        out = LogMelIV(other_cfg, mics=1)(torch.from_numpy(_foa_plane_wave(s, 70.0, -15.0, order))[None])
-        assert torch.allclose(out, acn, atol=1e-4)
+    s = (0.3 * rng.standard_normal(16000)).astype(np.float32)
+    acn = _foa_plane_wave(s, az, el, "WYZX")
+    fuma = from_acn_sn3d(acn, "fuma")
+    # FuMa's own definition: W = s / sqrt(2), then X, Y, Z as the direction cosines
+    np.testing.assert_allclose(fuma, np.stack([s / np.sqrt(2), *(_direction(az, el)[:, None] * s)]), atol=1e-6)
+    np.testing.assert_allclose(to_acn_sn3d(fuma, "fuma"), acn, atol=1e-6)
+    path = tmp_path / "fuma.wav"
+    sf.write(path, fuma.T, cfg.sample_rate, subtype="FLOAT")
+    read = read_wav(path, foa_format="fuma")
+    np.testing.assert_allclose(read, acn, atol=1e-6)
+    fe = LogMelIV(cfg, mics=1)
+    out = fe(torch.from_numpy(read)[None])[0].numpy()
+    ref = fe(torch.from_numpy(acn)[None])[0].numpy()
+    np.testing.assert_allclose(out, ref, atol=1e-3)
+    assert np.abs(out[4:7] - _direction(az, el)[:, None, None]).max() < 1e-3
+    # read as if it were ACN, the same file points elsewhere (the setting matters)
+    wrong = fe(torch.from_numpy(read_wav(path))[None])[0].numpy()
+    assert np.abs(wrong[4:7] - _direction(az, el)[:, None, None]).max() > 0.1 or (az, el) == (0.0, 0.0)
+
+
+def test_foa_conversion_two_mics_and_errors() -> None:
+    from seld.data.foa import from_acn_sn3d, to_acn_sn3d
+
+    x = np.random.default_rng(0).standard_normal((8, 50)).astype(np.float32)
+    fuma = from_acn_sn3d(x, "fuma")
+    assert np.allclose(fuma[4], x[4] / np.sqrt(2)) and np.allclose(fuma[5], x[7])  # mic B: W, then X (ACN 3)
+    np.testing.assert_allclose(to_acn_sn3d(fuma, "fuma"), x, atol=1e-6)
+    assert to_acn_sn3d(x, "acn_sn3d") is x
+    with pytest.raises(ValueError, match="unknown FOA format"):
+        to_acn_sn3d(x, "n3d")
+    with pytest.raises(ValueError, match="expected"):
+        to_acn_sn3d(x[:3], "fuma")
+
+
+def test_legacy_channel_order_key(tmp_path) -> None:
+    from seld.config import config_from_dict, load_config
+    from seld.errors import ConfigError
+
+    cfg = config_from_dict({"features": {"channel_order": "WYZX"}})  # as older checkpoints store it
+    assert cfg.data.foa_format == "acn_sn3d"
+    with pytest.raises(ConfigError, match="data.foa_format"):
+        config_from_dict({"features": {"channel_order": "WXYZ"}})
+    assert load_config("demo", ["data.foa_format=fuma"]).data.foa_format == "fuma"
+    with pytest.raises(ConfigError, match="foa_format"):
+        load_config("demo", ["data.foa_format=ambix"])
 
 
 def test_matches_float64_numpy_reference(cfg: FeatureConfig) -> None:
@@ -246,3 +293,23 @@ def test_no_autocast_inside(cfg: FeatureConfig) -> None:
         out = fe(x)
     assert out.dtype == torch.float32 and torch.equal(out, ref)
     assert fe(x.bfloat16()).dtype == torch.float32
+
+
+def test_predict_fuma_input_with_foa_format(tiny_dataset, tmp_path, capsys) -> None:
+    """`seld predict --foa-format fuma` on a FuMa copy of a clip writes what the ACN clip gives."""
+    import soundfile as sf
+
+    from seld.cli import main
+    from seld.data.foa import from_acn_sn3d
+
+    wav = sorted((tiny_dataset / "L3DAS22_Task2_dev" / "data").glob("*_A.wav"))[0]
+    audio, sr = sf.read(wav, dtype="float32", always_2d=True)
+    fuma = tmp_path / "fuma" / wav.name
+    fuma.parent.mkdir()
+    sf.write(fuma, from_acn_sn3d(audio.T, "fuma").T, sr, subtype="FLOAT")
+    assert main(["predict", "pretrained", str(wav), "--out", str(tmp_path / "a")]) == 0
+    assert main(["predict", "pretrained", str(fuma), "--out", str(tmp_path / "b"), "--foa-format", "fuma"]) == 0
+    name = f"label_{wav.stem[:-2]}.csv"
+    a, b = (np.loadtxt(tmp_path / d / name, delimiter=",", ndmin=2) for d in ("a", "b"))
+    assert a.shape == b.shape and a.size > 0
+    np.testing.assert_allclose(a, b, atol=2e-3)

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .constants import FOA_FORMATS
 from .errors import ConfigError
 
 
@@ -33,6 +34,9 @@ class DataConfig:
     """Validate on at most this many clips (0 = all)."""
     mics: int = 1
     """1 = mic A (4 channels), 2 = mics A and B (8 channels)."""
+    foa_format: str = "acn_sn3d"
+    """FOA convention of the audio files: ``acn_sn3d`` (W, Y, Z, X; SN3D, what L3DAS22 and ``seld synth`` use)
+    or ``fuma`` (W, X, Y, Z, W at -3 dB). Audio is converted to ACN/SN3D when read."""
     chunk_seconds: float = 5.0
     """Length of training chunks cut from clips (s); validation uses whole clips."""
     chunks_per_clip: float = 0.0
@@ -51,8 +55,6 @@ class FeatureConfig:
     n_mels: int = 128
     fmin: float = 0.0
     fmax: float = 16_000.0
-    channel_order: str = "WYZX"
-    """Order of the FOA channels in the files (ACN/SN3D is W, Y, Z, X)."""
     log_floor: float = 1e-10
 
 
@@ -198,6 +200,11 @@ def _build(cls: Any, mapping: dict[str, Any], where: str, base: Any = None) -> A
     names = {f.name for f in dataclasses.fields(cls)}
     obj = base if base is not None else cls()
     for key, value in mapping.items():
+        if cls is FeatureConfig and key == "channel_order":  # replaced by data.foa_format (files are converted)
+            if str(value).upper() != "WYZX":
+                raise ConfigError(f"{where}.channel_order={value!r} is no longer supported; the audio's FOA "
+                                  "convention is data.foa_format (acn_sn3d | fuma)")
+            continue  # the ACN order that older configs and checkpoints name: nothing to do
         if key not in names:
             known = ", ".join(sorted(names))
             raise ConfigError(f"{where}: unknown key {key!r} (known: {known})")
@@ -325,6 +332,7 @@ _CHOICES = {
     ("train", "optimizer"): ("adabelief", "adam", "adamw"),
     ("data", "val_folder"): ("dev", "train"),
     ("data", "on_device"): ("auto", "always", "never"),
+    ("data", "foa_format"): FOA_FORMATS,
 }
 
 
@@ -340,8 +348,6 @@ def validate_config(cfg: ExperimentConfig, where: str = "config") -> None:
         raise ConfigError(f"{where}: model.channels and model.pools must have the same length")
     if any(len(p) != 2 for p in cfg.model.pools):
         raise ConfigError(f"{where}: each entry of model.pools must be [freq, time]")
-    if sorted(cfg.features.channel_order.upper()) != sorted("WXYZ"):
-        raise ConfigError(f"{where}: features.channel_order must be a permutation of WYZX")
     if cfg.train.batch_size < 1 or cfg.train.max_epochs < 1:
         raise ConfigError(f"{where}: train.batch_size and train.max_epochs must be positive")
     if cfg.data.chunk_seconds <= 0:

@@ -47,3 +47,6 @@ SPLIT_DIRS = {"train": "L3DAS22_Task2_train", "dev": "L3DAS22_Task2_dev", "test"
 def n_label_frames(seconds: float) -> int:
     """Number of 100 ms label frames covering ``seconds`` of audio (300 for a 30 s clip)."""
     return int(round(seconds / LABEL_HOP_S))
+
+FOA_FORMATS = ("acn_sn3d", "fuma")
+"""FOA conventions the readers accept: ``acn_sn3d`` (W, Y, Z, X; SN3D) and ``fuma`` (W, X, Y, Z; W at -3 dB)."""

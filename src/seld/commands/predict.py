@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="bf16: bfloat16 autocast + channels-last, 1.2-2x faster for the paper model on CPUs "
                         "with AVX512-BF16 (slower for the small demo model); posteriors differ slightly "
                         "(default fp32)")
+    p.add_argument("--foa-format", choices=("acn_sn3d", "fuma"), default=None,
+                   help="FOA convention of the input files: acn_sn3d (W, Y, Z, X; SN3D, as L3DAS22 and seld synth) "
+                        "or fuma (W, X, Y, Z, W at -3 dB); default: the one the model was trained with")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
                    help="onnxruntime: export to ONNX and run with ONNX Runtime on the CPU (needs seld[onnx]; "
                         "2.3x faster for the paper model on 2 cores; one export per input length)")
@@ -43,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
         raise SeldError(f"--threshold is a probability in [0, 1], got {args.threshold}")
     written = predict([resolve_checkpoint(c) for c in ckpts], inputs, args.out, json_events=args.json,
                       window_s=args.window, hop_s=args.hop, threshold=args.threshold, device=args.device,
-                      precision=args.precision, backend=args.backend)
+                      precision=args.precision, backend=args.backend, foa_format=args.foa_format)
     print(f"wrote {len(written)} prediction file(s) to {Path(args.out)}")
     return 0

@@ -48,6 +48,7 @@ from seld.constants import (
     SPLIT_DIRS,
     n_label_frames,
 )
+from seld.data.foa import to_acn_sn3d
 from seld.errors import DataError
 from seld.io_utils import atomic_open
 
@@ -163,8 +164,9 @@ def find_clips(split_dir: str | Path, mics: int = 1, require_labels: bool = True
 
 
 # --------------------------------------------------------------------------------------------- audio
-def read_wav(path: str | Path, channels: int = FOA_CHANNELS) -> np.ndarray:
-    """Read a wav as float32 (channels, N) at 32 kHz, resampling other rates with a warning."""
+def read_wav(path: str | Path, channels: int = FOA_CHANNELS, foa_format: str = "acn_sn3d") -> np.ndarray:
+    """Read a wav as float32 (channels, N) at 32 kHz, resampling other rates with a warning, converted from
+    the FOA convention ``foa_format`` of the file to ACN/SN3D (:mod:`seld.data.foa`)."""
     path = Path(path)
     if not path.is_file():
         raise DataError("audio file not found", path)
@@ -191,7 +193,7 @@ def read_wav(path: str | Path, channels: int = FOA_CHANNELS) -> np.ndarray:
             f"audio has {audio.shape[1]} samples, shorter than one label frame ({LABEL_FRAME_SAMPLES})",
             path,
         )
-    return audio
+    return to_acn_sn3d(audio, foa_format)
 
 
 def _check_complete(path: Path) -> None:
@@ -244,18 +246,18 @@ def audio_info(path: str | Path, channels: int | None = FOA_CHANNELS) -> tuple[i
     return int(info.frames), int(info.samplerate)
 
 
-def read_audio(clip: Clip, mics: int = 1) -> np.ndarray:
-    """Read a clip as float32 (4*mics, N): mic A's 4 channels, then mic B's for ``mics=2``."""
+def read_audio(clip: Clip, mics: int = 1, foa_format: str = "acn_sn3d") -> np.ndarray:
+    """Read a clip as float32 (4*mics, N) ACN/SN3D: mic A's 4 channels, then mic B's for ``mics=2``."""
     if mics not in (1, 2):
         raise ValueError(f"mics must be 1 or 2, got {mics}")
-    a = read_wav(clip.audio_a)
+    a = read_wav(clip.audio_a, foa_format=foa_format)
     if mics == 1:
         return a
     if clip.audio_b is None:
         raise DataError(
             "missing mic B file (needed for mics=2)", clip.audio_a.with_name(f"{clip.name}_B.wav")
         )
-    b = read_wav(clip.audio_b)
+    b = read_wav(clip.audio_b, foa_format=foa_format)
     if a.shape[1] != b.shape[1]:
         raise DataError(f"mic B has {b.shape[1]} samples but mic A has {a.shape[1]}", clip.audio_b)
     return np.concatenate([a, b], axis=0)

@@ -13,8 +13,9 @@ Choices (documented here, see also docs/design.md):
   ``||(I_x, I_y, I_z)|| + eps`` (a unit vector, or 0 in silence), then projected with the *same* mel filter
   shapes whose rows are normalised to sum to 1: each mel value is a weighted mean of unit vectors and lies
   in [-1, 1] whatever the filter width.
-* Output channel layout: the log-mels of all microphones first (mic A's W, Y, Z, X in ACN order whatever
-  ``channel_order`` the files use, then mic B's), then the intensity vectors (mic A's x, y, z, then mic B's).
+* Input: ACN/SN3D (W, Y, Z, X); the readers convert other conventions (``data.foa_format``, FuMa) first.
+* Output channel layout: the log-mels of all microphones first (mic A's W, Y, Z, X, then mic B's), then
+  the intensity vectors (mic A's x, y, z, then mic B's).
 
 The module has no data-dependent Python control flow: it can be traced (``torch.jit.trace``), exported
 (``torch.export``, and ``torch.onnx.export(dynamo=False)``, which uses the real STFT layout) and compiled.
@@ -50,9 +51,6 @@ class LogMelIV(nn.Module):
 
     def __init__(self, cfg: FeatureConfig, mics: int = 1, eps: float = 1e-8) -> None:
         super().__init__()
-        order = cfg.channel_order.upper()
-        if sorted(order) != sorted("WXYZ"):
-            raise ValueError(f"channel_order must be a permutation of WXYZ, got {cfg.channel_order!r}")
         if mics < 1:
             raise ValueError(f"mics must be positive, got {mics}")
         self.cfg = cfg
@@ -66,13 +64,8 @@ class LogMelIV(nn.Module):
         self.logmel_channels = 4 * mics
         self.iv_channels = 3 * mics
         self.out_channels = 7 * mics
-        # Positions (inside one microphone's 4 input channels) of the canonical channels.
-        self._logmel_idx = [order.index(c) for c in LOGMEL_ORDER]
-        self._w_idx = order.index("W")
-        # The three non-W channels in input order (a slice when possible), and their x, y, z permutation.
-        others = [i for i, c in enumerate(order) if c != "W"]
-        self._other_idx: slice | list[int] = slice(others[0], others[-1] + 1) if others[-1] - others[0] == 2 else others
-        self._iv_perm = [others.index(order.index(c)) for c in IV_ORDER]
+        # The intensity vector is computed for the non-W channels in input order (Y, Z, X), then put in x, y, z order.
+        self._iv_perm = ["YZX".index(c) for c in IV_ORDER]
 
         mel = mel_matrix(cfg)  # (n_mels, n_bins)
         mel_iv = mel / np.maximum(mel.sum(axis=1, keepdims=True), 1e-12)
@@ -126,13 +119,11 @@ class LogMelIV(nn.Module):
         re, im = spec[..., 0], spec[..., 1]
         power = torch.addcmul(re.square(), im, im)  # (B, mics, 4, bins, T+1), channels as in the input
         mel = torch.matmul(self.mel_fb.to(x.dtype), power)  # (B, mics, 4, n_mels, T+1)
-        logmel = 10.0 * torch.log10(torch.clamp(mel, min=self.log_floor))
-        logmel = logmel[:, :, self._logmel_idx]  # ACN order W, Y, Z, X
+        logmel = 10.0 * torch.log10(torch.clamp(mel, min=self.log_floor))  # ACN order W, Y, Z, X
 
-        w_re = re[:, :, self._w_idx : self._w_idx + 1]
-        w_im = im[:, :, self._w_idx : self._w_idx + 1]
-        # Re(conj(W) C) for the three non-W channels: (B, mics, 3, bins, T+1)
-        iv = torch.addcmul(w_re * re[:, :, self._other_idx], w_im, im[:, :, self._other_idx])
+        w_re, w_im = re[:, :, 0:1], im[:, :, 0:1]
+        # Re(conj(W) C) for the three non-W channels Y, Z, X: (B, mics, 3, bins, T+1)
+        iv = torch.addcmul(w_re * re[:, :, 1:4], w_im, im[:, :, 1:4])
         norm = torch.sqrt(iv.square().sum(dim=2, keepdim=True)) + self.eps
         iv = torch.matmul(self.mel_fb_iv.to(x.dtype), iv / norm)  # (B, mics, 3, n_mels, T+1)
         iv = iv[:, :, self._iv_perm]  # x, y, z
@@ -150,5 +141,5 @@ class LogMelIV(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"mics={self.mics}, n_fft={self.n_fft}, hop={self.hop}, n_mels={self.n_mels}, "
-            f"channel_order={self.cfg.channel_order!r}, out_channels={self.out_channels}"
+            f"out_channels={self.out_channels}"
         )

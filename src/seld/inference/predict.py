@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..constants import FOA_FORMATS
 from ..data import l3das22
 from ..errors import CheckpointError, DataError, SeldError
 from ..io_utils import write_json_atomic
@@ -54,11 +55,12 @@ def collect_inputs(paths: list[str | Path], mics: int) -> list[PredictInput]:
     return items
 
 
-def read_input(item: PredictInput, mics: int) -> np.ndarray:
-    wave = l3das22.read_wav(item.audio_a, channels=4)
+def read_input(item: PredictInput, mics: int, foa_format: str = "acn_sn3d") -> np.ndarray:
+    """The input's waveform (4 * mics, N) at 32 kHz in ACN/SN3D."""
+    wave = l3das22.read_wav(item.audio_a, channels=4, foa_format=foa_format)
     if mics == 2:
         assert item.audio_b is not None
-        b = l3das22.read_wav(item.audio_b, channels=4)
+        b = l3das22.read_wav(item.audio_b, channels=4, foa_format=foa_format)
         if b.shape[1] != wave.shape[1]:
             raise DataError(f"mic B has {b.shape[1]} samples but mic A has {wave.shape[1]}", item.audio_b)
         wave = np.concatenate([wave, b])
@@ -77,8 +79,12 @@ def predict(
     show_progress: bool | None = None,
     precision: str = "fp32",
     backend: str = "torch",
+    foa_format: str | None = None,
 ) -> list[Path]:
     """Write ``label_<clip>.csv`` (frame,class,x,y,z; no header) per input clip; returns the paths.
+
+    ``foa_format`` is the FOA convention of the input files (``acn_sn3d`` or ``fuma``; default: the
+    ``data.foa_format`` the first model was trained with); the audio is converted to ACN/SN3D when read.
 
     ``precision="bf16"`` runs the models in bfloat16 autocast with channels-last weights: 1.2-2x faster for
     the paper model on a CPU with AVX512-BF16 (see docs/performance.md), with slightly different posteriors.
@@ -89,6 +95,8 @@ def predict(
         raise SeldError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if backend not in BACKENDS:
         raise SeldError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if foa_format is not None and foa_format not in FOA_FORMATS:
+        raise SeldError(f"--foa-format must be one of {', '.join(FOA_FORMATS)}, got {foa_format!r}")
     if backend == "onnxruntime":
         if precision != "fp32":
             raise SeldError("--backend onnxruntime runs in fp32; leave out --precision")
@@ -126,7 +134,7 @@ def predict(
     with folder_lock(out_dir, "predict") as out_dir:  # also fails fast on an unusable --out
         results = []  # rows are small: every file is written only once all inputs succeeded (no partial output)
         for item in progress(items, desc="predicting", unit="clip", enabled=show_progress):
-            wave = torch.from_numpy(read_input(item, n_mics))
+            wave = torch.from_numpy(read_input(item, n_mics, foa_format or cfgs[0].data.foa_format))
             post = infer_ensemble(models, wave, window_s=window_s, hop_s=hop_s, precision=precision)
             rows = decode_posteriors(post, output_format, thr)
             if not np.isfinite(rows).all():

@@ -53,7 +53,8 @@ def make_targets(
 
 
 def load_clips(
-    split_dir: Path, mics: int, output_format: str, max_clips: int = 0, desc: str = "loading clips"
+    split_dir: Path, mics: int, output_format: str, max_clips: int = 0, desc: str = "loading clips",
+    foa_format: str = "acn_sn3d",
 ) -> list[LoadedClip]:
     """Read every clip of a split folder (audio + labels) into memory."""
     clips = l3das22.find_clips(split_dir, mics=mics, require_labels=True)
@@ -63,7 +64,7 @@ def load_clips(
         raise DataError("no clips found (expected data/*_A.wav with labels/label_*.csv)", split_dir)
     loaded = []
     for clip in progress(clips, desc=desc, unit="clip"):
-        wave = l3das22.read_audio(clip, mics=mics)
+        wave = l3das22.read_audio(clip, mics=mics, foa_format=foa_format)
         n_frames = wave.shape[1] // SAMPLES_PER_FRAME
         duration = n_frames * LABEL_HOP_S
         wave = wave[:, : n_frames * SAMPLES_PER_FRAME]
@@ -275,7 +276,8 @@ class SELDDataModule(L.LightningDataModule):
         if not d.root:
             raise DataError("data.root is not set (use --data DIR or --set data.root=DIR)")
         train_dir = l3das22.resolve_split_dir(d.root, "train")
-        clips = load_clips(train_dir, d.mics, self.output_format, 0, desc="loading train clips")
+        clips = load_clips(train_dir, d.mics, self.output_format, 0, desc="loading train clips",
+                           foa_format=d.foa_format)
         clips = [c for c in clips if _split_of(c.name) in set(d.train_splits)]
         if d.max_train_clips:
             clips = _spread(clips, d.max_train_clips)
@@ -284,7 +286,7 @@ class SELDDataModule(L.LightningDataModule):
         self.train_clips = clips
         val_dir = l3das22.resolve_split_dir(d.root, d.val_folder)
         self.val_clips = load_clips(val_dir, d.mics, self.output_format, d.max_val_clips,
-                                    desc="loading validation clips")
+                                    desc="loading validation clips", foa_format=d.foa_format)
 
     def setup(self, stage: str | None = None) -> None:
         self.load()

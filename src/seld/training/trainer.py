@@ -165,8 +165,8 @@ def _check_resumable(system: SELDSystem, last: Path, max_epochs: int) -> None:
         raise CheckpointError("not a resumable seld training checkpoint (no state_dict/optimizer state)", last)
     done = ckpt.get("epoch")
     if isinstance(done, int) and max_epochs >= 0 and done + 1 > max_epochs:
-        raise SeldError(f"--resume: the run has already trained {done + 1} epochs; ask for more than that with "
-                        f"--epochs (train.max_epochs is {max_epochs})", last)
+        raise SeldError(f"--resume: the run has already trained {done + 1} epochs, more than train.max_epochs = "
+                        f"{max_epochs}; ask for at least {done + 1} with --epochs", last)
     def plain(d: dict[str, Any]) -> dict[str, Any]:  # keys of a torch.compile'd model hold "_orig_mod."
         return {k.replace("_orig_mod.", ""): v for k, v in d.items()}
 
