@@ -53,7 +53,6 @@ def _batched(module: torch.nn.Module, waves: torch.Tensor, batch: int) -> None:
 
 
 def run(quick: bool, gpu: bool, repeats: int) -> dict[str, Any]:
-    from seld.config import FeatureConfig
     from seld.features import LogMelIV
     from seld.models.seldnet import StftMagnitude
 
@@ -62,7 +61,7 @@ def run(quick: bool, gpu: bool, repeats: int) -> dict[str, Any]:
     clips = make_clips(n_clips, seconds)
     audio_s = n_clips * seconds
     waves = torch.from_numpy(np.stack(clips))
-    logmel = LogMelIV(FeatureConfig(), mics=1).eval()
+    logmel = LogMelIV(mics=1).eval()
     magnitude = StftMagnitude(4, n_fft=512, hop=400).eval()
 
     # Same computation check: seld's magnitude front end against the official one.
@@ -101,7 +100,7 @@ def run(quick: bool, gpu: bool, repeats: int) -> dict[str, Any]:
         g_clips, g_seconds = (n_clips, seconds) if quick else (64, 30.0)
         g_waves = torch.from_numpy(np.stack(make_clips(g_clips, g_seconds, seed=1))).to(dev)
         g_audio = g_clips * g_seconds
-        fe = LogMelIV(FeatureConfig(), mics=1).to(dev).eval()
+        fe = LogMelIV(mics=1).to(dev).eval()
         t_gpu = measure(lambda: _batched(fe, g_waves, 32), repeats * 3, warmup=2, device=dev)
         rows.append(
             row(

@@ -22,8 +22,8 @@ SAMPLE_RATE = 32_000
 
 
 def build(config: str) -> torch.nn.Module:
+    from seld.build import build_model
     from seld.config import load_config
-    from seld.models import build_model
 
     torch.manual_seed(0)
     return build_model(load_config(config)).eval()

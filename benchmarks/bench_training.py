@@ -76,16 +76,16 @@ class RandomClipBank:
 
 def make_step(config: str, device: torch.device, precision: str, compile_model: bool, channels_last: bool,
               ) -> tuple[torch.nn.Module, Callable[..., Any], str]:
+    from seld.build import build_model
     from seld.config import load_config
-    from seld.losses import build_criterion
-    from seld.models import build_model
+    from seld.formats import get_format
 
     torch.manual_seed(0)
     cfg = load_config(config)
     model = build_model(cfg).to(device).train()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    criterion = build_criterion(cfg, model.output_format)
+    criterion = get_format(model.output_format).criterion(doa_mask=cfg.loss.doa_mask)
     fused = {"fused": True} if device.type == "cuda" else {}
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, **fused)
     net: Callable[..., Any] = torch.compile(model) if compile_model else model
@@ -136,8 +136,8 @@ def time_steps(step: Callable[..., Any], bank: RandomClipBank, batch: int, steps
 
 def validation_seconds(config: str, device: torch.device, precision: str, channels_last: bool) -> float:
     """Seconds to run the model over the 150 dev clips of 30 s (batches of 16, inference mode)."""
+    from seld.build import build_model
     from seld.config import load_config
-    from seld.models import build_model
 
     model = build_model(load_config(config)).to(device).eval()
     if channels_last:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from seld.inference.decode import decode_slots, decode_tracks
+from seld.formats.slots import decode_slots
+from seld.formats.tracks import decode_tracks
 
 
 def test_decode_tracks_rows_and_threshold() -> None:

@@ -8,10 +8,10 @@ import json
 import pytest
 import torch
 
+from seld.build import build_model
 from seld.cli import main
 from seld.config import config_to_dict, load_config
 from seld.errors import SeldError
-from seld.models import build_model
 
 TINY = [
     "model.channels=[8,8,16,16]",

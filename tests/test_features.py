@@ -59,7 +59,7 @@ def cfg() -> FeatureConfig:
 
 @pytest.mark.parametrize("mics", [1, 2])
 def test_shapes(cfg: FeatureConfig, mics: int) -> None:
-    fe = LogMelIV(cfg, mics=mics)
+    fe = LogMelIV(mics=mics)
     assert fe.out_channels == 7 * mics
     assert fe.logmel_channels == 4 * mics
     for n in (32_000, 32_000 + 399, 3200 * 3):
@@ -73,11 +73,11 @@ def test_shapes(cfg: FeatureConfig, mics: int) -> None:
 
 def test_wrong_channel_count(cfg: FeatureConfig) -> None:
     with pytest.raises(ValueError, match="expected"):
-        LogMelIV(cfg, mics=1)(torch.zeros(1, 8, 4000))
+        LogMelIV(mics=1)(torch.zeros(1, 8, 4000))
 
 
 def test_silence_is_floor(cfg: FeatureConfig) -> None:
-    fe = LogMelIV(cfg, mics=2)
+    fe = LogMelIV(mics=2)
     y = fe(torch.zeros(1, 8, 16_000))
     floor = 10 * np.log10(cfg.log_floor)
     assert torch.allclose(y[:, :8], torch.full_like(y[:, :8], floor))
@@ -89,7 +89,7 @@ def test_intensity_vector_direction_noise(cfg: FeatureConfig, az: float, el: flo
     rng = np.random.default_rng(0)
     s = rng.standard_normal(SR // 2)
     x = torch.from_numpy(_foa_plane_wave(s, az, el))[None]
-    y = LogMelIV(cfg, mics=1)(x)[0].numpy()  # (7, T, M)
+    y = LogMelIV(mics=1)(x)[0].numpy()  # (7, T, M)
     iv = y[4:7]  # x, y, z
     expected = _direction(az, el)
     # Every STFT bin carries the same unit vector, so every mel bin does too (rows sum to 1).
@@ -106,7 +106,7 @@ def test_intensity_vector_direction_sinusoid(cfg: FeatureConfig) -> None:
     t = np.arange(SR // 4) / SR
     s = np.sin(2 * np.pi * 1000.0 * t)
     az, el = 135.0, 30.0
-    y = LogMelIV(cfg, mics=1)(torch.from_numpy(_foa_plane_wave(s, az, el))[None])[0].numpy()
+    y = LogMelIV(mics=1)(torch.from_numpy(_foa_plane_wave(s, az, el))[None])[0].numpy()
     expected = _direction(az, el)
     mel = librosa.filters.mel(sr=SR, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
     band = int(np.argmax(mel[:, int(round(1000 * cfg.n_fft / SR))]))  # mel bin holding 1 kHz
@@ -124,13 +124,13 @@ def test_two_mics_layout(cfg: FeatureConfig) -> None:
     a = _foa_plane_wave(s, 30.0, 10.0)
     b = _foa_plane_wave(0.5 * s, -60.0, -20.0)
     x = torch.from_numpy(np.concatenate([a, b]))[None]
-    y = LogMelIV(cfg, mics=2)(x)[0].numpy()
+    y = LogMelIV(mics=2)(x)[0].numpy()
     assert y.shape[0] == 14
     assert np.abs(y[8:11] - _direction(30.0, 10.0)[:, None, None]).max() < 1e-4
     assert np.abs(y[11:14] - _direction(-60.0, -20.0)[:, None, None]).max() < 1e-4
     # Mic B's W log-mel is 20 log10(0.5) below mic A's.
     assert np.allclose(y[4] - y[0], 20 * np.log10(0.5), atol=1e-3)
-    single = LogMelIV(cfg, mics=1)(torch.from_numpy(a)[None])[0].numpy()
+    single = LogMelIV(mics=1)(torch.from_numpy(a)[None])[0].numpy()
     assert np.allclose(y[0:4], single[0:4], atol=1e-4)
     assert np.allclose(y[8:11], single[4:7], atol=1e-5)
 
@@ -155,7 +155,7 @@ def test_fuma_file_converts_to_the_same_features(cfg: FeatureConfig, az: float, 
     sf.write(path, fuma.T, cfg.sample_rate, subtype="FLOAT")
     read = read_wav(path, foa_format="fuma")
     np.testing.assert_allclose(read, acn, atol=1e-6)
-    fe = LogMelIV(cfg, mics=1)
+    fe = LogMelIV(mics=1)
     out = fe(torch.from_numpy(read)[None])[0].numpy()
     ref = fe(torch.from_numpy(acn)[None])[0].numpy()
     np.testing.assert_allclose(out, ref, atol=1e-3)
@@ -196,18 +196,18 @@ def test_matches_float64_numpy_reference(cfg: FeatureConfig) -> None:
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 12_345)) * np.array([[1.0], [0.3], [0.2], [0.5]])
     ref = _reference_features(x, cfg)
-    fe = LogMelIV(cfg, mics=1)
+    fe = LogMelIV(mics=1)
     out64 = fe(torch.from_numpy(x)[None])[0].numpy()  # float64 input -> float64 computation
     assert out64.shape == ref.shape
     assert np.abs(out64[:4] - ref[:4]).max() < 1e-8
     assert np.abs(out64[4:] - ref[4:]).max() < 1e-8
-    out32 = LogMelIV(cfg, mics=1)(torch.from_numpy(x.astype(np.float32))[None])[0].numpy()
+    out32 = LogMelIV(mics=1)(torch.from_numpy(x.astype(np.float32))[None])[0].numpy()
     assert np.abs(out32[:4] - ref[:4]).max() < 1e-2  # dB
     assert np.abs(out32[4:] - ref[4:]).max() < 1e-3
 
 
 def test_batch_items_independent(cfg: FeatureConfig) -> None:
-    fe = LogMelIV(cfg, mics=1)
+    fe = LogMelIV(mics=1)
     x = torch.randn(3, 4, 8000)
     batch = fe(x)
     for i in range(3):
@@ -215,7 +215,7 @@ def test_batch_items_independent(cfg: FeatureConfig) -> None:
 
 
 def test_export_and_trace(cfg: FeatureConfig) -> None:
-    fe = LogMelIV(cfg, mics=1).eval()
+    fe = LogMelIV(mics=1).eval()
     x = torch.randn(2, 4, 8000)
     x2 = torch.randn(3, 4, 12_000)
     dims = {"x": {0: torch.export.Dim("batch"), 2: torch.export.Dim("samples", min=2048, max=10**7)}}
@@ -231,7 +231,7 @@ def test_export_and_trace(cfg: FeatureConfig) -> None:
 def test_onnx_export(cfg: FeatureConfig, tmp_path) -> None:
     import onnx  # noqa: F401  (the test extra installs it)
     import onnxruntime as ort
-    fe = LogMelIV(cfg, mics=1).eval()
+    fe = LogMelIV(mics=1).eval()
     path = tmp_path / "fe.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -264,7 +264,7 @@ def test_normalizer_forward_and_set_stats() -> None:
 
 def test_compute_feature_stats_matches_numpy(cfg: FeatureConfig) -> None:
     rng = np.random.default_rng(4)
-    fe = LogMelIV(FeatureConfig(n_mels=32), mics=1)
+    fe = LogMelIV(n_mels=32, mics=1)
     waves = [
         torch.from_numpy((rng.standard_normal((4, n)) * rng.uniform(0.1, 2.0)).astype(np.float32))
         for n in (4000, 9600, 12_345)
@@ -277,7 +277,7 @@ def test_compute_feature_stats_matches_numpy(cfg: FeatureConfig) -> None:
 
 
 def test_compute_feature_stats_std_floor() -> None:
-    fe = LogMelIV(FeatureConfig(n_mels=16), mics=1)
+    fe = LogMelIV(n_mels=16, mics=1)
     mean, std = compute_feature_stats(fe, [np.zeros((4, 8000), dtype=np.float32)])
     assert torch.allclose(mean[:4], torch.full((4, 16), -100.0))
     assert torch.all(std == 1e-5)
@@ -286,7 +286,7 @@ def test_compute_feature_stats_std_floor() -> None:
 
 
 def test_no_autocast_inside(cfg: FeatureConfig) -> None:
-    fe = LogMelIV(cfg, mics=1)
+    fe = LogMelIV(mics=1)
     x = torch.randn(1, 4, 8000) * 10
     ref = fe(x)
     with torch.autocast("cpu", dtype=torch.bfloat16):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import TINY_MODEL
+from seld.checkpoints import load_checkpoint_file
 from seld.cli import main
-from seld.training.checkpoint_io import load_checkpoint_file
 from seld.utils.folder_lock import LOCK_NAME, FolderBusyError, folder_lock
 
 HOLD = (

@@ -9,9 +9,9 @@ import pytest
 import soundfile as sf
 import torch
 
+from seld.checkpoints import load_model
 from seld.cli import main
 from seld.errors import SeldError
-from seld.inference.checkpoint import load_model
 from seld.inference.infer import infer_clip, prepare_for_inference
 from seld.inference.predict import predict
 from seld.pretrained import PRETRAINED_DEMO

@@ -3,9 +3,10 @@ import itertools
 import numpy as np
 import torch
 
+from seld.formats import TrackFormat
+from seld.formats.tracks import align_tracks
 from seld.inference.events import rows_to_events
 from seld.inference.infer import infer_clip, infer_ensemble
-from seld.inference.tracks import align_tracks, ensemble_tracks
 
 
 def _random_tracks(t=20, seed=0):
@@ -36,7 +37,7 @@ def test_alignment_undoes_a_per_frame_permutation():
 def test_track_ensemble_beats_plain_average_on_permuted_copies():
     sed, doa = _random_tracks(seed=3)
     swapped = {"sed": sed[:, [1, 2, 0]], "doa": doa[:, [1, 2, 0]]}
-    out = ensemble_tracks([{"sed": sed, "doa": doa}, swapped])
+    out = TrackFormat().ensemble([{"sed": sed, "doa": doa}, swapped])
     assert torch.allclose(out["sed"], sed)
     plain = (sed + swapped["sed"]) / 2
     assert not torch.allclose(plain, sed)

@@ -9,13 +9,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from seld.build import build_weighting
 from seld.config import load_config
+from seld.errors import CheckpointError
+from seld.formats import get_format
 from seld.losses import (
     PERMUTATIONS,
     AdaptiveLossWeighting,
     FixedLossWeighting,
-    build_criterion,
-    build_weighting,
     pit_loss,
 )
 
@@ -100,23 +101,22 @@ def test_pit_is_differentiable() -> None:
     assert logits.grad is not None and pred.grad is not None
 
 
-def test_build_criterion_both_formats() -> None:
-    cfg = load_config(None, [])
+def test_criterion_of_both_formats() -> None:
     sed, doa = _random_targets(2, 5)
-    out = build_criterion(cfg, "tracks")(
+    out = get_format("tracks").criterion()(
         {"sed": torch.zeros(2, 5, 3, 14), "doa": torch.zeros(2, 5, 3, 3)}, {"sed": sed, "doa": doa}
     )
     assert set(out) >= {"l_sed", "l_doa", "perm"} and out["perm"].shape == (2, 5)
     assert out["l_sed"].item() == pytest.approx(math.log(2.0), rel=1e-6)
-    crit = build_criterion(cfg, "slots")
+    crit = get_format("slots").criterion()
     tgt_sed = torch.zeros(2, 5, 42)
     tgt_sed[0, 0, 3] = 1.0
     tgt_doa = torch.full((2, 5, 126), 0.5)
     res = crit({"sed": torch.zeros(2, 5, 42), "doa": torch.zeros(2, 5, 126)}, {"sed": tgt_sed, "doa": tgt_doa})
     assert res["l_sed"].item() == pytest.approx(math.log(2.0), rel=1e-6)
     assert res["l_doa"].item() == pytest.approx(0.25, rel=1e-6)
-    with pytest.raises(ValueError):
-        build_criterion(cfg, "bogus")
+    with pytest.raises(CheckpointError, match="unknown output format"):
+        get_format("bogus")
 
 
 def test_fixed_weighting() -> None:

@@ -20,8 +20,7 @@ import pytest
 import torch
 
 from conftest import TINY_MODEL
-from seld.inference.checkpoint import load_model
-from seld.training.checkpoint_io import load_checkpoint_file
+from seld.checkpoints import load_checkpoint_file, load_model
 
 SETS = [*TINY_MODEL, "data.max_val_clips=2", "train.deterministic=true", "train.max_epochs=3"]
 VAL_KEYS = ("val/f_score", "val/precision", "val/recall", "val/tp", "val/fp", "val/fn", "val/l_sed", "val/l_doa")

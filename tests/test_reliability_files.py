@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from seld.checkpoints import load_checkpoint_file
 from seld.cli import main
 from seld.errors import CheckpointError
 from seld.io_utils import atomic_open, remove_stale_temps, write_json_atomic
-from seld.training.checkpoint_io import AtomicCheckpointIO, load_checkpoint_file
+from seld.training.checkpoint_io import AtomicCheckpointIO
 
 
 class _Payload:

@@ -17,9 +17,9 @@ import pytest
 import soundfile as sf
 import torch
 
+from seld.build import build_model
 from seld.cli import main
 from seld.config import config_to_dict, load_config
-from seld.models import build_model
 from seld.training.module import SELDSystem
 
 SETS = [

@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import seld.training.module as module
+from seld.checkpoints import load_checkpoint_file, load_model
 from seld.cli import main
-from seld.config import ExperimentConfig
-from seld.inference.checkpoint import load_model
-from seld.training.checkpoint_io import load_checkpoint_file
+from seld.formats import TrackFormat
 from test_reliability_crash import SETS
 
 
@@ -33,11 +31,11 @@ def test_nan_loss_stops_training_and_keeps_last_good_checkpoint(
     before = _sha(last)
     capsys.readouterr()
 
-    real = module.build_criterion
+    real = TrackFormat.criterion
 
-    def poisoned(cfg: ExperimentConfig, output_format: str) -> Callable[..., dict[str, torch.Tensor]]:
+    def poisoned(self: TrackFormat, doa_mask: bool = True) -> Callable[..., dict[str, torch.Tensor]]:
         """The criterion, but the loss of every training step becomes NaN (validation stays finite)."""
-        criterion = real(cfg, output_format)
+        criterion = real(self, doa_mask)
 
         def call(outputs: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             losses = criterion(outputs, targets)
@@ -47,7 +45,7 @@ def test_nan_loss_stops_training_and_keeps_last_good_checkpoint(
 
         return call
 
-    monkeypatch.setattr(module, "build_criterion", poisoned)
+    monkeypatch.setattr(TrackFormat, "criterion", poisoned)
     rc = main([*base, "--resume"])
     err = capsys.readouterr().err
     assert rc == 2

@@ -11,9 +11,8 @@ import pytest
 import torch
 
 from conftest import TINY_MODEL as CONFTEST_TINY_MODEL
+from seld.checkpoints import load_checkpoint_file, load_model
 from seld.config import load_config
-from seld.inference.checkpoint import load_model
-from seld.training.checkpoint_io import load_checkpoint_file
 from seld.training.trainer import train
 
 TINY_MODEL = [*CONFTEST_TINY_MODEL, "train.deterministic=true"]

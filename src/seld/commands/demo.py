@@ -24,11 +24,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _train_predict_evaluate(label: str, config: str, args: argparse.Namespace, data_dir: Path, out: Path):
+    from ..build import build_model
     from ..config import load_config
     from ..data import l3das22
     from ..inference.predict import predict
     from ..metrics.analysis import evaluate_folder
-    from ..models import build_model
     from ..reporting.report import SystemResult
     from ..training.trainer import train
 

@@ -26,8 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..checkpoints import load_model
     from ..errors import SeldError
-    from ..inference.checkpoint import load_model
     from ..inference.onnx_export import export_onnx, require_onnx, validate_onnx
 
     require_onnx(runtime=not args.no_check)

@@ -50,9 +50,10 @@ def forward_flops(model, channels: int, samples: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..build import build_model
     from ..config import load_config
     from ..constants import FOA_CHANNELS, SAMPLE_RATE
-    from ..models import build_model, count_parameters
+    from ..models import count_parameters
 
     cfg = load_config(args.config, args.overrides)
     model = build_model(cfg).eval()

@@ -30,8 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..config import FeatureConfig
-from ..constants import FOA_CHANNELS
+from ..constants import FOA_CHANNELS, SAMPLE_RATE
 
 LOGMEL_ORDER = "WYZX"
 """Order of the 4 log-mel channels of each microphone in the output (ACN)."""
@@ -39,26 +38,38 @@ IV_ORDER = "XYZ"
 """Order of the 3 intensity-vector channels of each microphone in the output."""
 
 
-def mel_matrix(cfg: FeatureConfig) -> np.ndarray:
-    """Mel filter bank ``(n_mels, n_fft // 2 + 1)`` of ``cfg`` (librosa, Slaney normalisation)."""
-    return librosa.filters.mel(
-        sr=cfg.sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax
-    ).astype(np.float64)
+def mel_matrix(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """Mel filter bank ``(n_mels, n_fft // 2 + 1)`` (librosa, Slaney normalisation)."""
+    return librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax).astype(np.float64)
 
 
 class LogMelIV(nn.Module):
-    """Waveforms ``(B, 4 * mics, N)`` -> features ``(B, 7 * mics, N // hop, n_mels)``."""
+    """Waveforms ``(B, 4 * mics, N)`` -> features ``(B, 7 * mics, N // hop, n_mels)``.
 
-    def __init__(self, cfg: FeatureConfig, mics: int = 1, eps: float = 1e-8) -> None:
+    The defaults are the paper's front end (32 kHz, 1024-point STFT, hop 400, 128 mel bins up to 16 kHz).
+    """
+
+    def __init__(
+        self,
+        mics: int = 1,
+        sample_rate: int = SAMPLE_RATE,
+        n_fft: int = 1024,
+        hop: int = 400,
+        n_mels: int = 128,
+        fmin: float = 0.0,
+        fmax: float = 16_000.0,
+        log_floor: float = 1e-10,
+        eps: float = 1e-8,
+    ) -> None:
         super().__init__()
         if mics < 1:
             raise ValueError(f"mics must be positive, got {mics}")
-        self.cfg = cfg
         self.mics = mics
-        self.n_fft = cfg.n_fft
-        self.hop = cfg.hop
-        self.n_mels = cfg.n_mels
-        self.log_floor = float(cfg.log_floor)
+        self.sample_rate = sample_rate
+        self.n_fft = n_fft
+        self.hop = hop
+        self.n_mels = n_mels
+        self.log_floor = float(log_floor)
         self.eps = float(eps)
         self.in_channels = FOA_CHANNELS * mics
         self.logmel_channels = 4 * mics
@@ -67,11 +78,11 @@ class LogMelIV(nn.Module):
         # The intensity vector is computed for the non-W channels in input order (Y, Z, X), then put in x, y, z order.
         self._iv_perm = ["YZX".index(c) for c in IV_ORDER]
 
-        mel = mel_matrix(cfg)  # (n_mels, n_bins)
+        mel = mel_matrix(sample_rate, n_fft, n_mels, fmin, fmax)  # (n_mels, n_bins)
         mel_iv = mel / np.maximum(mel.sum(axis=1, keepdims=True), 1e-12)
-        # Buffers derived from the config: not saved in state_dicts, moved by .to(device). Kept in float64
+        # Buffers derived from the arguments: not saved in state_dicts, moved by .to(device). Kept in float64
         # (cast to the input dtype in forward, a negligible cost) so that float64 input is exact.
-        self.register_buffer("window", torch.hann_window(cfg.n_fft, dtype=torch.float64), persistent=False)
+        self.register_buffer("window", torch.hann_window(n_fft, dtype=torch.float64), persistent=False)
         self.register_buffer("mel_fb", torch.from_numpy(mel), persistent=False)
         self.register_buffer("mel_fb_iv", torch.from_numpy(mel_iv), persistent=False)
 

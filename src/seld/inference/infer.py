@@ -7,7 +7,7 @@ import contextlib
 import torch
 
 from ..constants import LABEL_HOP_S, SAMPLE_RATE
-from .tracks import align_tracks, ensemble_tracks
+from ..formats import OutputFormat, get_format
 
 SAMPLES_PER_FRAME = int(round(SAMPLE_RATE * LABEL_HOP_S))
 
@@ -55,6 +55,7 @@ def infer_clip(
     Returns tensors on the CPU with ``T = ceil(N / 3200)`` frames. ``precision="bf16"`` runs the model under
     bfloat16 autocast (prepare it with :func:`prepare_for_inference`).
     """
+    fmt = get_format(model.output_format)
     device = next(model.parameters()).device
     n = wave.shape[-1]
     n_frames = max(1, -(-n // SAMPLES_PER_FRAME))
@@ -74,18 +75,26 @@ def infer_clip(
         out = {k: v[0].cpu() for k, v in posteriors(model, chunk, precision).items()}
         if not acc:
             acc = {k: torch.zeros((n_frames, *v.shape[1:])) for k, v in out.items()}
-        if out["sed"].dim() == 3:  # track-wise output: align to what is accumulated so far
-            seen = count[s : s + win] > 0
-            if seen.any():
-                denom = count[s : s + win].clamp(min=1)[:, None, None]
-                ref_sed, ref_doa = acc["sed"][s : s + win] / denom, acc["doa"][s : s + win] / denom
-                sed, doa = align_tracks(ref_sed[seen], ref_doa[seen], out["sed"][seen], out["doa"][seen])
-                out["sed"][seen], out["doa"][seen] = sed, doa
+        _align_to_accumulated(fmt, out, acc, count, s, win)
         for k in acc:
             acc[k][s : s + win] += out[k]
         count[s : s + win] += 1
     shape = (-1,) + (1,) * (acc["sed"].dim() - 1)
     return {k: v / count.view(shape) for k, v in acc.items()}
+
+
+def _align_to_accumulated(
+    fmt: OutputFormat, out: dict[str, torch.Tensor], acc: dict[str, torch.Tensor], count: torch.Tensor, s: int, win: int
+) -> None:
+    """Align a window's output (in place) to the running average of the windows before it, where they overlap."""
+    seen = count[s : s + win] > 0
+    if not seen.any():
+        return
+    denom = count[s : s + win][seen].clamp(min=1)
+    reference = {k: acc[k][s : s + win][seen] / denom.view(-1, *(1,) * (acc[k].dim() - 1)) for k in acc}
+    aligned = fmt.align(reference, {k: v[seen] for k, v in out.items()})
+    for k in out:
+        out[k][seen] = aligned[k]
 
 
 @torch.no_grad()
@@ -100,6 +109,4 @@ def infer_ensemble(
     outs = [infer_clip(m, wave, window_s, hop_s, precision) for m in models]
     if len(outs) == 1:
         return outs[0]
-    if outs[0]["sed"].dim() == 3:
-        return ensemble_tracks(outs)
-    return {k: torch.stack([o[k] for o in outs]).mean(0) for k in outs[0]}
+    return get_format(models[0].output_format).ensemble(outs)

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..checkpoints import load_model
 from ..constants import FOA_FORMATS
 from ..data import l3das22
 from ..errors import CheckpointError, DataError, SeldError
+from ..formats import get_format
 from ..io_utils import write_json_atomic
-from ..training.module import decode_posteriors
 from ..utils.folder_lock import folder_lock
 from ..utils.progress import progress
-from .checkpoint import load_model
 from .events import rows_to_events
 from .infer import PRECISIONS, infer_ensemble, prepare_for_inference
 from .onnx_export import OnnxRuntimeModel, require_onnx
@@ -124,7 +124,7 @@ def predict(
         raise CheckpointError("cannot ensemble models trained on different numbers of microphones",
                               checkpoints[1])
     (n_mics,) = mics
-    output_format = models[0].output_format
+    output_format = get_format(models[0].output_format)
     thr = cfgs[0].train.sed_threshold if threshold is None else threshold
     items = collect_inputs(inputs, n_mics)
     for item in items:  # header checks of every input first, so a bad file stops the run before any output
@@ -136,7 +136,7 @@ def predict(
         for item in progress(items, desc="predicting", unit="clip", enabled=show_progress):
             wave = torch.from_numpy(read_input(item, n_mics, foa_format or cfgs[0].data.foa_format))
             post = infer_ensemble(models, wave, window_s=window_s, hop_s=hop_s, precision=precision)
-            rows = decode_posteriors(post, output_format, thr)
+            rows = output_format.decode(post, thr)
             if not np.isfinite(rows).all():
                 raise CheckpointError(f"the model produced NaN or infinite values on {item.audio_a}", checkpoints[0])
             results.append((item, rows))

@@ -65,7 +65,7 @@ def pit_loss(
 
 
 class PITLoss:
-    """Criterion for ``output_format == "tracks"``: ``(outputs, targets) -> {l_sed, l_doa, perm}``."""
+    """Loss of the ``tracks`` output format (seld.formats.tracks): ``(outputs, targets) -> {l_sed, l_doa, perm}``."""
 
     def __init__(self, doa_mask: bool = True) -> None:
         self.doa_mask = doa_mask

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 
 class SELDnetLoss:
-    """Criterion for ``output_format == "slots"``: ``(outputs, targets) -> {l_sed, l_doa}``."""
+    """Loss of the ``slots`` output format (seld.formats.slots): ``(outputs, targets) -> {l_sed, l_doa}``."""
 
     def __call__(self, outputs: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         l_sed = F.binary_cross_entropy_with_logits(outputs["sed"].float(), targets["sed"].float())

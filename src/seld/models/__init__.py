@@ -1,29 +1,21 @@
-"""SELD networks: the paper's cross-stitch network and the SELDnet baseline (see docs/interfaces.md)."""
+"""SELD networks: the paper's cross-stitch network and the SELDnet baseline, built from plain arguments.
+
+    from seld.models import CrossStitchSELD
+    model = CrossStitchSELD(mics=1)            # the paper's network
+    out = model(waveforms)                     # {"sed": (B, T, 3, 14) logits, "doa": (B, T, 3, 3) metres}
+
+``seld.build.build_model(cfg)`` maps a YAML config onto these arguments.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from torch import nn
 
-if TYPE_CHECKING:
-    from ..config import ExperimentConfig
+from .base import SELDModel
+from .crossstitch_seld import CrossStitchSELD
+from .seldnet import SELDnet
 
 MODEL_NAMES: tuple[str, ...] = ("crossstitch", "seldnet")
-
-
-def build_model(cfg: ExperimentConfig) -> nn.Module:
-    """Build the network named by ``cfg.model.name`` for ``cfg.data.mics`` microphones."""
-    name = cfg.model.name
-    if name == "crossstitch":
-        from .crossstitch_seld import CrossStitchSELD
-
-        return CrossStitchSELD(cfg.model, cfg.features, mics=cfg.data.mics)
-    if name == "seldnet":
-        from .seldnet import SELDnet
-
-        return SELDnet(cfg.model, mics=cfg.data.mics, hop=cfg.features.hop)
-    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -31,4 +23,4 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-__all__ = ["MODEL_NAMES", "build_model", "count_parameters"]
+__all__ = ["MODEL_NAMES", "CrossStitchSELD", "SELDModel", "SELDnet", "count_parameters"]

@@ -14,15 +14,15 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..config import FeatureConfig, ModelConfig
 from ..constants import COORD_SCALE, N_TRACKS, NUM_CLASSES
 from ..features import FeatureNormalizer, LogMelIV
+from .base import SELDModel
 from .blocks import ConvBlock
 from .cross_stitch import CrossStitch
 from .temporal import build_temporal
 
 
-class CrossStitchSELD(nn.Module):
+class CrossStitchSELD(SELDModel):
     """Waveforms (B, 4*mics, N) -> ``sed`` (B, T, 3, 14) logits, ``doa`` (B, T, 3, 3) metres.
 
     * SED branch input: the 4*mics log-mel channels (``sed_input="logmel"``, as EINV2: the intensity
@@ -36,17 +36,34 @@ class CrossStitchSELD(nn.Module):
     output_format = "tracks"
     uses_feature_stats = True
 
-    def __init__(self, model_cfg: ModelConfig, feature_cfg: FeatureConfig, mics: int = 1) -> None:
+    def __init__(
+        self,
+        mics: int = 1,
+        channels: Sequence[int] = (64, 128, 256, 512),
+        pools: Sequence[Sequence[int]] = ((4, 2), (4, 2), (4, 2), (2, 1)),
+        attention: str = "roam",
+        temporal: str = "transformer",
+        temporal_layers: int = 2,
+        temporal_heads: int = 8,
+        temporal_ff: int = 1024,
+        dropout: float = 0.1,
+        sed_input: str = "logmel",
+        cross_stitch_init: Sequence[float] = (0.9, 0.1),
+        frontend: LogMelIV | None = None,
+    ) -> None:
+        """The defaults are the paper's network; ``frontend`` defaults to :class:`LogMelIV` for ``mics``."""
         super().__init__()
-        self.frontend = LogMelIV(feature_cfg, mics)
-        self.normalizer = FeatureNormalizer(self.frontend.out_channels, feature_cfg.n_mels)
-        self.sed_input = model_cfg.sed_input
-        self.sed_in_channels = (
-            self.frontend.logmel_channels if model_cfg.sed_input == "logmel" else self.frontend.out_channels
-        )
-        channels = list(model_cfg.channels)
-        pools = [(int(p[0]), int(p[1])) for p in model_cfg.pools]
-        init: Sequence[float] = tuple(model_cfg.cross_stitch_init)
+        if sed_input not in ("logmel", "all"):
+            raise ValueError(f"sed_input must be 'logmel' or 'all', got {sed_input!r}")
+        self.frontend = frontend if frontend is not None else LogMelIV(mics)
+        if self.frontend.in_channels != 4 * mics:
+            raise ValueError(f"the front end takes {self.frontend.in_channels} channels, {mics} mic(s) give {4 * mics}")
+        self.normalizer = FeatureNormalizer(self.frontend.out_channels, self.frontend.n_mels)
+        self.sed_input = sed_input
+        self.sed_in_channels = self.frontend.logmel_channels if sed_input == "logmel" else self.frontend.out_channels
+        channels = list(channels)
+        pools = [(int(p[0]), int(p[1])) for p in pools]
+        init: Sequence[float] = tuple(cross_stitch_init)
         self.time_pool = math.prod(p[1] for p in pools)
 
         self.sed_blocks = nn.ModuleList()
@@ -55,21 +72,13 @@ class CrossStitchSELD(nn.Module):
         self.stitches = nn.ModuleList()
         c_sed, c_doa = self.sed_in_channels, self.frontend.out_channels
         for c, (pf, pt) in zip(channels, pools, strict=True):
-            self.sed_blocks.append(ConvBlock(c_sed, c, model_cfg.attention))
-            self.doa_blocks.append(ConvBlock(c_doa, c, model_cfg.attention))
+            self.sed_blocks.append(ConvBlock(c_sed, c, attention))
+            self.doa_blocks.append(ConvBlock(c_doa, c, attention))
             self.pools.append(nn.AvgPool2d(kernel_size=(pt, pf)) if (pt, pf) != (1, 1) else nn.Identity())
             self.stitches.append(CrossStitch(c, init, dim=1))
             c_sed = c_doa = c
         d = channels[-1]
-        self.temporal = build_temporal(
-            model_cfg.temporal,
-            d,
-            model_cfg.temporal_layers,
-            model_cfg.temporal_heads,
-            model_cfg.temporal_ff,
-            model_cfg.dropout,
-            init,
-        )
+        self.temporal = build_temporal(temporal, d, temporal_layers, temporal_heads, temporal_ff, dropout, init)
         self.sed_head = nn.Linear(d, N_TRACKS * NUM_CLASSES)
         self.doa_head = nn.Linear(d, N_TRACKS * 3)
         self.coord_scale = COORD_SCALE

@@ -14,12 +14,13 @@ numerically safer BCE-with-logits; sigmoid(logits) equals the official output.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from ..config import ModelConfig
 from ..constants import FOA_CHANNELS, MAX_SLOTS, NUM_CLASSES
+from .base import SELDModel
 
 SELDNET_POOLS: tuple[tuple[int, int], ...] = ((8, 2), (8, 2), (2, 2), (1, 1))
 SELDNET_DROPOUT = 0.3
@@ -67,25 +68,30 @@ def _fc_head(d_in: int, width: int, d_out: int, dropout: float) -> nn.Sequential
     )
 
 
-class SELDnet(nn.Module):
+class SELDnet(SELDModel):
     """Waveforms (B, 4*mics, N) -> ``sed`` (B, T, 42) logits, ``doa`` (B, T, 126) in /2 units."""
 
     output_format = "slots"
     uses_feature_stats = False
     """The official baseline has no feature normalisation: statistics need not be computed."""
 
-    def __init__(self, model_cfg: ModelConfig, mics: int = 1, hop: int = 400) -> None:
+    def __init__(
+        self,
+        mics: int = 1,
+        hop: int = 400,
+        channels: Sequence[int] = (64, 128, 256, 512),
+        rnn_size: int = 256,
+        fc_size: int = 1024,
+    ) -> None:
+        """The defaults are the organisers' model; ``channels`` narrower for the CPU demo."""
         super().__init__()
-        channels = FOA_CHANNELS * mics
-        self.frontend = StftMagnitude(channels, n_fft=512, hop=hop)
+        n_audio = FOA_CHANNELS * mics
+        self.frontend = StftMagnitude(n_audio, n_fft=512, hop=hop)
         layers: list[nn.Module] = []
-        c_in, n_freq = channels, self.frontend.n_bins
-        if len(model_cfg.channels) != len(SELDNET_POOLS):
-            raise ValueError(
-                f"SELDnet has {len(SELDNET_POOLS)} conv blocks; model.channels has {len(model_cfg.channels)}"
-            )
-        # model.channels: the official filters (64, 128, 256, 512) in seldnet.yaml, narrower for the CPU demo
-        for c, (pf, pt) in zip(model_cfg.channels, SELDNET_POOLS, strict=True):
+        c_in, n_freq = n_audio, self.frontend.n_bins
+        if len(channels) != len(SELDNET_POOLS):
+            raise ValueError(f"SELDnet has {len(SELDNET_POOLS)} conv blocks; got {len(channels)} channel counts")
+        for c, (pf, pt) in zip(channels, SELDNET_POOLS, strict=True):
             layers.append(
                 nn.Sequential(
                     nn.Conv2d(c_in, c, kernel_size=3, stride=1, padding=1),
@@ -100,18 +106,15 @@ class SELDnet(nn.Module):
         self.time_pool = math.prod(p[1] for p in SELDNET_POOLS)
         self.rnn = nn.GRU(
             c_in * n_freq,
-            model_cfg.rnn_size,
+            rnn_size,
             num_layers=SELDNET_RNN_LAYERS,
             batch_first=True,
             bidirectional=True,
             dropout=SELDNET_DROPOUT,
         )
         n_out = NUM_CLASSES * MAX_SLOTS
-        self.sed = _fc_head(2 * model_cfg.rnn_size, model_cfg.fc_size, n_out, SELDNET_DROPOUT)
-        self.doa = _fc_head(2 * model_cfg.rnn_size, model_cfg.fc_size, 3 * n_out, SELDNET_DROPOUT)
-
-    def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
-        """No-op: the official baseline feeds raw STFT magnitudes."""
+        self.sed = _fc_head(2 * rnn_size, fc_size, n_out, SELDNET_DROPOUT)
+        self.doa = _fc_head(2 * rnn_size, fc_size, 3 * n_out, SELDNET_DROPOUT)
 
     def forward(self, wave: torch.Tensor) -> dict[str, torch.Tensor]:
         x = self.cnn(self.frontend(wave))  # (B, C, T, F)

@@ -21,6 +21,7 @@ from ..config import ExperimentConfig
 from ..constants import LABEL_HOP_S, SAMPLE_RATE
 from ..data import l3das22
 from ..errors import DataError
+from ..formats import OutputFormat
 from ..utils.progress import progress
 
 log = logging.getLogger(__name__)
@@ -41,19 +42,8 @@ class LoadedClip:
     n_frames: int
 
 
-def make_targets(
-    active: np.ndarray, xyz: np.ndarray, output_format: str, path: Path | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Convert slot labels (T,14,3) / (T,14,3,3) to the targets of a model's output format."""
-    if output_format == "tracks":
-        sed, doa = l3das22.slots_to_tracks(active, xyz, path=path)
-        return torch.from_numpy(np.ascontiguousarray(sed)), torch.from_numpy(np.ascontiguousarray(doa))
-    matrix = l3das22.slots_to_official(active, xyz)
-    return torch.from_numpy(matrix[:, :42].copy()), torch.from_numpy(matrix[:, 42:].copy())
-
-
 def load_clips(
-    split_dir: Path, mics: int, output_format: str, max_clips: int = 0, desc: str = "loading clips",
+    split_dir: Path, mics: int, output_format: OutputFormat, max_clips: int = 0, desc: str = "loading clips",
     foa_format: str = "acn_sn3d",
 ) -> list[LoadedClip]:
     """Read every clip of a split folder (audio + labels) into memory."""
@@ -71,10 +61,11 @@ def load_clips(
         assert clip.label is not None
         events = l3das22.read_label_csv(clip.label)
         active, xyz = l3das22.events_to_slots(events, duration=duration, path=clip.label)
-        sed, doa = make_targets(active, xyz, output_format, path=clip.label)
+        targets = output_format.targets(active, xyz, path=clip.label)
         ref = l3das22.official_to_rows(l3das22.slots_to_official(active, xyz))
         loaded.append(
-            LoadedClip(clip.name, clip.ov, torch.from_numpy(np.ascontiguousarray(wave)), sed, doa, ref, n_frames)
+            LoadedClip(clip.name, clip.ov, torch.from_numpy(np.ascontiguousarray(wave)), targets["sed"], targets["doa"],
+                       ref, n_frames)
         )
     return loaded
 
@@ -260,7 +251,7 @@ class ClipIndex(Dataset):
 class SELDDataModule(L.LightningDataModule):
     """Training chunks from the train folder, whole clips from the validation folder."""
 
-    def __init__(self, cfg: ExperimentConfig, output_format: str) -> None:
+    def __init__(self, cfg: ExperimentConfig, output_format: OutputFormat) -> None:
         super().__init__()
         self.cfg = cfg
         self.output_format = output_format

@@ -1,4 +1,5 @@
-"""The LightningModule: one training step = model, PIT loss, loss weighting; validation = the F-score."""
+"""The LightningModule: one training step = model, the output format's loss, loss weighting; validation =
+the F-score. The system is handed its parts (model, output format, weighting) by :meth:`from_config`."""
 
 from __future__ import annotations
 
@@ -6,15 +7,13 @@ import math
 from typing import Any
 
 import lightning as L
-import numpy as np
 import torch
 
+from ..build import build_model, build_weighting
 from ..config import ExperimentConfig, config_from_dict, config_to_dict
 from ..errors import SeldError
-from ..inference.decode import decode_slots, decode_tracks
-from ..losses import build_criterion, build_weighting
-from ..metrics import location_sensitive_detection
-from ..models import build_model
+from ..formats import get_format
+from ..metrics import Counts, location_sensitive_detection
 from .data import DeviceBank
 
 CHECKPOINT_FORMAT = 1
@@ -26,14 +25,6 @@ class NonFiniteLossError(SeldError):
     """The training loss became NaN or infinite."""
 
 
-def decode_posteriors(post: dict[str, torch.Tensor], output_format: str, threshold: float) -> np.ndarray:
-    """Rows (frame, class, x, y, z) from one clip's posteriors (probabilities, positions)."""
-    sed, doa = post["sed"].float().cpu().numpy(), post["doa"].float().cpu().numpy()
-    if output_format == "tracks":
-        return decode_tracks(sed, doa, threshold)
-    return decode_slots(sed, doa, threshold)
-
-
 class SELDSystem(L.LightningModule):
     """Trains any model of :mod:`seld.models` with its criterion and the configured loss weighting."""
 
@@ -43,7 +34,8 @@ class SELDSystem(L.LightningModule):
         self.cfg: ExperimentConfig = config_from_dict(config)
         self.model = build_model(self.cfg)
         self.output_format: str = self.model.output_format
-        self.criterion = build_criterion(self.cfg, self.output_format)
+        self.format = get_format(self.output_format)
+        self.criterion = self.format.criterion(doa_mask=self.cfg.loss.doa_mask)
         self.weighting = build_weighting(self.cfg.loss)
         self._val_counts = torch.zeros(3, dtype=torch.float64)
         self._val_losses: list[torch.Tensor] = []
@@ -70,28 +62,30 @@ class SELDSystem(L.LightningModule):
         if getattr(dm, "on_device", False):
             self._bank = DeviceBank(dm.train_clips, dm.chunk_frames, self.device)
 
+    def _training_batch(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The batch's waveforms and targets: chunk plans are cut from the device-resident clips."""
+        if "clip" not in batch:
+            return batch
+        if self._bank is None:
+            raise SeldError("the training batches are chunk plans but no device bank was built")
+        return self._bank.gather(batch["clip"], batch["start"], batch["shift"])
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        if "clip" in batch:  # plans: cut the chunks from the device-resident clips
-            if self._bank is None:
-                raise SeldError("the training batches are chunk plans but no device bank was built")
-            batch = self._bank.gather(batch["clip"], batch["start"], batch["shift"])
+        batch = self._training_batch(batch)
         wave = self._augment(batch["wave"])
-        out = self.model(wave)
-        losses = self.criterion(out, {"sed": batch["sed"], "doa": batch["doa"]})
+        losses = self.criterion(self.model(wave), {"sed": batch["sed"], "doa": batch["doa"]})
         l_sed, l_doa = losses["l_sed"], losses["l_doa"]
         total = self.weighting.combine(l_sed, l_doa)
         self._note_non_finite(total.detach())
         last_batch = batch_idx + 1 >= self.trainer.num_training_batches
         if last_batch or (self.global_step + 1) % FINITE_CHECK_EVERY == 0:
             self._check_finite(total, l_sed, l_doa)
-        # 0-d tensors: summed on the device, read once when the record closes (no per-step host sync)
+        # 0-d tensors: summed on the device, read once when a record closes (no per-step host sync). A record
+        # of record_window steps closes itself; a one-epoch record closes here, before validation, so that
+        # the epoch-end checkpoint holds it.
         self.weighting.record(l_sed.detach(), l_doa.detach())
-        window = self.cfg.loss.record_window
-        if window > 0 and (self.global_step + 1) % window == 0:
-            self.weighting.end_record()
-        elif window == 0 and last_batch:
-            # one record per epoch, closed before validation so that the epoch-end checkpoint holds it
-            self.weighting.end_record()
+        if last_batch:
+            self.weighting.on_epoch_end()
         bs = wave.shape[0]
         self.log("train/loss", total, prog_bar=True, batch_size=bs)
         self.log_dict({"train/l_sed": l_sed, "train/l_doa": l_doa}, batch_size=bs)
@@ -133,7 +127,7 @@ class SELDSystem(L.LightningModule):
         losses = self.criterion(out, targets)
         self._val_losses.append(torch.stack([losses["l_sed"].detach(), losses["l_doa"].detach()]).float().cpu())
         post = {"sed": torch.sigmoid(out["sed"][0].float()), "doa": out["doa"][0].float()}
-        rows = decode_posteriors(post, self.output_format, self.cfg.train.sed_threshold)
+        rows = self.format.decode(post, self.cfg.train.sed_threshold)
         c = location_sensitive_detection(rows, clip.ref_rows, clip.n_frames, threshold=2.0)
         self._val_counts += torch.tensor([c.tp, c.fp, c.fn], dtype=torch.float64)
 
@@ -141,14 +135,12 @@ class SELDSystem(L.LightningModule):
         counts = self._val_counts.to(self.device)
         if self.trainer.world_size > 1:
             counts = self.trainer.strategy.reduce(counts, reduce_op="sum")
-        tp, fp, fn = (float(x) for x in counts.cpu())
-        eps = float(np.finfo(float).eps)
-        precision, recall = tp / (tp + fp + eps), tp / (tp + fn + eps)
-        f = 2 * precision * recall / (precision + recall + eps)
+        total = Counts(*(int(x) for x in counts.cpu()))
         mean = torch.stack(self._val_losses).mean(0) if self._val_losses else torch.zeros(2)
-        self.log("val/f_score", f, prog_bar=True, sync_dist=False)
-        self.log_dict({"val/precision": precision, "val/recall": recall, "val/tp": tp, "val/fp": fp,
-                       "val/fn": fn, "val/l_sed": float(mean[0]), "val/l_doa": float(mean[1])})
+        self.log("val/f_score", total.f_score, prog_bar=True, sync_dist=False)
+        self.log_dict({"val/precision": total.precision, "val/recall": total.recall, "val/tp": float(total.tp),
+                       "val/fp": float(total.fp), "val/fn": float(total.fn), "val/l_sed": float(mean[0]),
+                       "val/l_doa": float(mean[1])})
 
     # --------------------------------------------------------------- optimiser
     def configure_optimizers(self) -> dict[str, Any]:

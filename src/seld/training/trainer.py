@@ -17,12 +17,13 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMon
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 
+from ..checkpoints import load_checkpoint_file
 from ..config import ExperimentConfig, dump_config
 from ..errors import CheckpointError, ConfigError, SeldError
 from ..features import compute_feature_stats
 from ..io_utils import atomic_open, atomic_path, remove_stale_temps, write_text_atomic
 from ..utils.folder_lock import LOCK_NAME, folder_lock
-from .checkpoint_io import AtomicCheckpointIO, load_checkpoint_file
+from .checkpoint_io import AtomicCheckpointIO
 from .data import SELDDataModule
 from .module import SELDSystem
 
@@ -141,7 +142,7 @@ def build_trainer(cfg: ExperimentConfig, run_dir: Path, progress_bar: bool = Tru
 
 def _feature_stats(system: SELDSystem, dm: SELDDataModule, run_dir: Path) -> None:
     """Normalisation statistics of the training clips, computed once per run and saved beside it."""
-    if not getattr(system.model, "uses_feature_stats", True):
+    if not system.model.uses_feature_stats:
         return
     path = run_dir / "feature_stats.npz"
     if path.exists():
@@ -238,7 +239,7 @@ def _train_locked(cfg: ExperimentConfig, run_dir: Path, resume: bool, progress_b
     system = SELDSystem.from_config(cfg)
     if resume:
         _check_resumable(system, last, cfg.train.max_epochs)
-    dm = SELDDataModule(cfg, system.output_format)
+    dm = SELDDataModule(cfg, system.format)
     dm.load()
     new_folder = [p.name for p in run_dir.iterdir()] == [LOCK_NAME]
     _feature_stats(system, dm, run_dir)  # before the Trainer, which may switch on deterministic algorithms

@@ -1,0 +1,50 @@
+"""The L3DAS22 organisers' slot output (SELDnet): ``sed`` (T, 42) = class * 3 + slot, ``doa`` (T, 126) in the
+official /2 units, trained with the official loss (BCE + masked MSE)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..constants import COORD_SCALE, MAX_SLOTS, NUM_CLASSES
+from ..data.l3das22 import slots_to_official
+from ..losses.seldnet_loss import SELDnetLoss
+from .base import Criterion, OutputFormat, Outputs
+
+
+def decode_slots(sed_prob: np.ndarray, doa: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Official slot outputs ``sed_prob`` (T, 42) and ``doa`` (T, 126) in /2 units -> rows (K, 5).
+
+    Slot ``class * 3 + s`` is active when its probability exceeds the threshold (with 0.5, the official
+    ``np.round`` rule); its coordinates are ``doa[(class * 3 + s) * 3 : +3] * 2`` (metres). Rows are ordered
+    by frame, then class, then slot, as the official decoder writes them.
+    """
+    sed_prob = np.asarray(sed_prob)
+    doa = np.asarray(doa, dtype=np.float64)
+    n_slots = NUM_CLASSES * MAX_SLOTS
+    if sed_prob.ndim != 2 or sed_prob.shape[1] != n_slots or doa.shape != (sed_prob.shape[0], 3 * n_slots):
+        raise ValueError(f"expected sed (T, {n_slots}) and doa (T, {3 * n_slots}), got {sed_prob.shape}, {doa.shape}")
+    frames, slots = np.nonzero(sed_prob > threshold)
+    rows = np.empty((len(frames), 5), dtype=np.float64)
+    rows[:, 0], rows[:, 1] = frames, slots // MAX_SLOTS
+    rows[:, 2:] = doa.reshape(doa.shape[0], n_slots, 3)[frames, slots] * COORD_SCALE
+    return rows
+
+
+class SlotFormat(OutputFormat):
+    """3 slots per class, each (activity, position); slots are tied to classes, so no alignment."""
+
+    name = "slots"
+
+    def targets(self, active: np.ndarray, xyz: np.ndarray, path: str | Path | None = None) -> Outputs:
+        matrix = slots_to_official(active, xyz)
+        n_sed = NUM_CLASSES * MAX_SLOTS
+        return {"sed": torch.from_numpy(matrix[:, :n_sed].copy()), "doa": torch.from_numpy(matrix[:, n_sed:].copy())}
+
+    def criterion(self, doa_mask: bool = True) -> Criterion:
+        return SELDnetLoss()
+
+    def decode(self, post: Outputs, threshold: float) -> np.ndarray:
+        return decode_slots(post["sed"].float().cpu().numpy(), post["doa"].float().cpu().numpy(), threshold)
