@@ -25,6 +25,8 @@ SAMPLE_RATE = 32_000
 """Audio sampling rate of L3DAS22 (Hz)."""
 LABEL_HOP_S = 0.1
 """Length of one label frame (s)."""
+SAMPLES_PER_FRAME = int(round(SAMPLE_RATE * LABEL_HOP_S))
+"""Samples in one label frame at 32 kHz (3200): every model's output frame; a shorter clip has no frame."""
 CLIP_SECONDS = 30.0
 """Length of an L3DAS22 clip (s): 300 label frames."""
 MAX_SLOTS = 3
@@ -47,6 +49,7 @@ SPLIT_DIRS = {"train": "L3DAS22_Task2_train", "dev": "L3DAS22_Task2_dev", "test"
 def n_label_frames(seconds: float) -> int:
     """Number of 100 ms label frames covering ``seconds`` of audio (300 for a 30 s clip)."""
     return int(round(seconds / LABEL_HOP_S))
+
 
 FOA_FORMATS = ("acn_sn3d", "fuma")
 """FOA conventions the readers accept: ``acn_sn3d`` (W, Y, Z, X; SN3D) and ``fuma`` (W, X, Y, Z; W at -3 dB)."""

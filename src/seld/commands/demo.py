@@ -24,33 +24,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _train_predict_evaluate(label: str, config: str, args: argparse.Namespace, data_dir: Path, out: Path):
-    from ..build import build_model
     from ..config import load_config
-    from ..data import l3das22
-    from ..inference.predict import predict
-    from ..metrics.analysis import evaluate_folder
+    from ..pipeline import evaluate_checkpoints, evaluated_checkpoint, parameter_count, run_overrides, train_run
     from ..reporting.report import SystemResult
-    from ..training.trainer import train
 
-    sets = [*args.set, f"data.root={data_dir}", f"train.seed={args.seed}"]
-    if args.epochs:
-        sets.append(f"train.max_epochs={args.epochs}")
-    cfg = load_config(config, sets)
+    cfg = load_config(config, run_overrides(args.set, data=data_dir, seed=args.seed, epochs=args.epochs))
     run_dir = out / f"run_{cfg.name}"
-    last = run_dir / "checkpoints" / "last.ckpt"
-    t0 = time.perf_counter()
     print(f"[{label}] training {cfg.name} ({cfg.train.max_epochs} epochs) -> {run_dir}", flush=True)
-    result = train(cfg, run_dir, resume=last.exists(), progress_bar=not args.no_progress)
-    train_s = time.perf_counter() - t0
-    ckpt = result.best_checkpoint or result.last_checkpoint
-    dev_dir = l3das22.resolve_split_dir(data_dir, "dev")
+    trained = train_run(cfg, run_dir, progress_bar=not args.no_progress)
+    ckpt = run_dir / evaluated_checkpoint(trained.to_dict())
     pred_dir = out / f"predictions_{cfg.name}"
     print(f"[{label}] predicting the dev split with {ckpt}", flush=True)
-    predict([ckpt], [dev_dir], pred_dir, show_progress=not args.no_progress)
-    metrics = evaluate_folder(pred_dir, dev_dir, threshold=2.0, matching="official")
-    params = sum(p.numel() for p in build_model(cfg).parameters())
+    metrics = evaluate_checkpoints([ckpt], data_dir, pred_dir, show_progress=not args.no_progress)
     print(f"[{label}] dev F-score (2 m) = {metrics['f_score']:.3f}", flush=True)
-    return SystemResult(label, cfg.name, run_dir, pred_dir, metrics, train_s, params)
+    return SystemResult(label, cfg.name, run_dir, pred_dir, metrics, trained.train_seconds, parameter_count(cfg))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -52,7 +52,7 @@ def forward_flops(model, channels: int, samples: int) -> int:
 def run(args: argparse.Namespace) -> int:
     from ..build import build_model
     from ..config import load_config
-    from ..constants import FOA_CHANNELS, SAMPLE_RATE
+    from ..constants import FOA_CHANNELS, SAMPLE_RATE, SAMPLES_PER_FRAME
     from ..models import count_parameters
 
     cfg = load_config(args.config, args.overrides)
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     total = count_parameters(model)
     print(f"trainable parameters: {total:,} ({total / 1e6:.2f} M)")
 
-    hop = 3200  # one 100 ms label frame at 32 kHz: every model's output frame
+    hop = SAMPLES_PER_FRAME  # one 100 ms label frame: every model's output frame
     measure = max(hop, int(round(args.measure_seconds * SAMPLE_RATE / hop)) * hop)
     flops = forward_flops(model, FOA_CHANNELS * cfg.data.mics, measure)
     scale = args.seconds * SAMPLE_RATE / measure

@@ -20,17 +20,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def config_overrides(args: argparse.Namespace) -> list[str]:
-    sets = list(args.set)
-    if getattr(args, "data", None):
-        sets.append(f"data.root={args.data}")
+    from ..pipeline import run_overrides
+
+    sets = run_overrides(args.set, data=getattr(args, "data", None) or None, epochs=getattr(args, "epochs", None))
     if getattr(args, "devices", None):
         sets.append(f"train.devices='{args.devices}'")
         if args.devices not in ("1", "auto"):
             sets.append("train.strategy=ddp")
     if getattr(args, "num_nodes", None):
         sets.append(f"train.num_nodes={args.num_nodes}")
-    if getattr(args, "epochs", None):
-        sets.append(f"train.max_epochs={args.epochs}")
     return sets
 
 

@@ -29,6 +29,7 @@ import yaml
 from ..config import ExperimentConfig, config_from_dict, config_to_dict, load_config, resolve_config_path
 from ..errors import SeldError
 from ..io_utils import write_json_atomic
+from ..pipeline import evaluate_checkpoints, evaluated_checkpoint, run_overrides, train_run
 from .tables import Row, Table, get_table
 
 log = logging.getLogger(__name__)
@@ -93,10 +94,7 @@ def scaled_config_name(config: str, scale: str) -> tuple[str, list[str]]:
 
 def row_config(row: Row, seed: int, opts: ExperimentOptions) -> ExperimentConfig:
     name, diff = scaled_config_name(row.config, opts.scale)
-    sets = [*diff, *opts.overrides, f"data.root={opts.data}", f"train.seed={seed}"]
-    if opts.epochs:
-        sets.append(f"train.max_epochs={opts.epochs}")
-    cfg = load_config(name, sets)
+    cfg = load_config(name, run_overrides([*diff, *opts.overrides], data=opts.data, seed=seed, epochs=opts.epochs))
     cfg.name = row.config if opts.scale == "paper" else f"{row.config}@{opts.scale}"
     return cfg
 
@@ -149,15 +147,6 @@ def _dev_dir(data: Path) -> Path:
     return l3das22.resolve_split_dir(data, "dev")
 
 
-def _evaluate(ckpts: list[Path], data: Path, pred_dir: Path) -> dict[str, Any]:
-    from ..inference.predict import predict
-    from ..metrics.analysis import evaluate_folder
-
-    dev = _dev_dir(data)
-    predict(list(ckpts), [dev], pred_dir, show_progress=False)
-    return evaluate_folder(pred_dir, dev, threshold=2.0, matching="official")
-
-
 def read_result(run_dir: Path) -> dict[str, Any] | None:
     path = run_dir / RESULT_FILE
     if not path.exists():
@@ -172,8 +161,6 @@ def read_result(run_dir: Path) -> dict[str, Any] | None:
 def run_one(row: Row, location: str, seed: int, opts: ExperimentOptions,
             say: Callable[[str], None] = print) -> dict[str, Any]:
     """Train (or resume), predict the dev split and evaluate one (row, seed); returns the result dict."""
-    from ..training.trainer import train
-
     run_dir = run_dir_for(opts.out, location, seed)
     cfg = row_config(row, seed, opts)
     done = read_result(run_dir)
@@ -188,24 +175,13 @@ def run_one(row: Row, location: str, seed: int, opts: ExperimentOptions,
         trained = json.loads(trained_path.read_text(encoding="utf-8"))
         say(f"  {location} seed {seed}: trained, evaluating")
     else:
-        last = run_dir / "checkpoints" / "last.ckpt"
-        resume = last.exists()
+        resume = (run_dir / "checkpoints" / "last.ckpt").exists()
         say(f"  {location} seed {seed}: {'resuming' if resume else 'training'} {cfg.name} "
             f"({cfg.train.max_epochs} epochs) -> {run_dir}")
-        t0 = time.perf_counter()
-        res = train(cfg, run_dir, resume=resume, progress_bar=opts.progress_bar)
-        best = res.best_checkpoint or res.last_checkpoint
-        if best is None:
-            raise SeldError("training wrote no checkpoint", run_dir)
-        trained = {
-            "best_checkpoint": str(best.relative_to(run_dir)),
-            "best_val_f_score": res.best_f_score,
-            "epochs": res.epochs,
-            "train_seconds": round(time.perf_counter() - t0, 1),  # of the last (resumed) session
-        }
+        trained = train_run(cfg, run_dir, progress_bar=opts.progress_bar).to_dict()  # train_seconds: last session
         write_json_atomic(trained_path, trained)
     ckpt = evaluated_checkpoint(trained)
-    metrics = _evaluate([run_dir / ckpt], opts.data, run_dir / "predictions_dev")
+    metrics = evaluate_checkpoints([run_dir / ckpt], opts.data, run_dir / "predictions_dev")
     result = {
         "row": row.key,
         "location": location,
@@ -220,15 +196,6 @@ def run_one(row: Row, location: str, seed: int, opts: ExperimentOptions,
     write_json_atomic(run_dir / RESULT_FILE, result)
     say(f"  {location} seed {seed}: dev F (2 m) = {100 * result['f_score']:.1f} %")
     return result
-
-
-def evaluated_checkpoint(trained: dict[str, Any]) -> str:
-    """The checkpoint a run is evaluated with: the best on validation, or the last one when validation never
-    scored above 0 (ties keep the first epoch's checkpoint, which would then stand for an untrained model)."""
-    score = trained.get("best_val_f_score")
-    if not score or score <= 0.0:
-        return "checkpoints/last.ckpt"
-    return str(trained["best_checkpoint"])
 
 
 def run_ensemble(table: Table, row: Row, opts: ExperimentOptions, say: Callable[[str], None] = print
@@ -248,7 +215,7 @@ def run_ensemble(table: Table, row: Row, opts: ExperimentOptions, say: Callable[
         say(f"  {table.name}/{row.key}: done (F = {100 * done['f_score']:.1f} %), skipped")
         return done
     say(f"  {table.name}/{row.key}: predicting with {len(ckpts)} checkpoints")
-    metrics = _evaluate(ckpts, opts.data, folder / "predictions_dev")
+    metrics = evaluate_checkpoints(ckpts, opts.data, folder / "predictions_dev")
     result = {
         "row": row.key,
         "location": f"{table.name}/{row.key}",

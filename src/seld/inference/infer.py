@@ -6,11 +6,8 @@ import contextlib
 
 import torch
 
-from ..constants import LABEL_HOP_S, SAMPLE_RATE
+from ..constants import LABEL_HOP_S, SAMPLES_PER_FRAME
 from ..formats import OutputFormat, get_format
-
-SAMPLES_PER_FRAME = int(round(SAMPLE_RATE * LABEL_HOP_S))
-
 
 PRECISIONS = ("fp32", "bf16")
 

@@ -21,9 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..constants import SAMPLE_RATE
+from ..constants import LABEL_HOP_S, SAMPLE_RATE, SAMPLES_PER_FRAME
 from ..errors import SeldError
-from .infer import SAMPLES_PER_FRAME
 
 OPSET = 17
 INPUT_NAME = "wave"
@@ -68,7 +67,7 @@ def input_channels(model: nn.Module) -> int:
 
 def window_samples(seconds: float) -> int:
     """Samples of ``seconds`` of audio rounded to whole 100 ms label frames (at least one)."""
-    return max(3200, int(round(seconds * 10)) * 3200)
+    return max(SAMPLES_PER_FRAME, int(round(seconds / LABEL_HOP_S)) * SAMPLES_PER_FRAME)
 
 
 def export_onnx(model: nn.Module, path: str | Path, seconds: float = 30.0, opset: int = OPSET) -> Path:

@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..config import ExperimentConfig
-from ..constants import LABEL_HOP_S, SAMPLE_RATE
+from ..constants import LABEL_HOP_S, SAMPLES_PER_FRAME
 from ..data import l3das22
 from ..errors import DataError
 from ..formats import OutputFormat
@@ -26,7 +26,6 @@ from ..utils.progress import progress
 
 log = logging.getLogger(__name__)
 
-SAMPLES_PER_FRAME = int(round(SAMPLE_RATE * LABEL_HOP_S))
 
 
 @dataclass
