@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..constants import n_label_frames
+from ..data.l3das22 import audio_info, find_clips, read_prediction_csv, reference_rows
+from ..errors import DataError
 from .location_sensitive import MATCHING_MODES, Counts, FramePairs, stack_clips
 
 log = logging.getLogger(__name__)
@@ -90,10 +93,6 @@ def evaluate_folder(
     ``missing_predictions``, ``unmatched_predictions`` and ``analysis`` (see :func:`error_analysis`).
     Raises :class:`~seld.errors.DataError` when ``pred_dir`` does not exist or the split has no clips.
     """
-    from ..constants import n_label_frames
-    from ..data.l3das22 import audio_info, find_clips, read_prediction_csv, reference_rows
-    from ..errors import DataError
-
     if matching not in MATCHING_MODES:
         raise ValueError(f"matching must be one of {MATCHING_MODES}, got {matching!r}")
     pred_dir = Path(pred_dir)

@@ -7,7 +7,9 @@ Euclidean distance is strictly below the threshold. Then:
 * ``matching="official"`` reproduces the L3DAS22 function, quirks included: with M = min(number of distinct
   predictions in matching pairs, number of distinct references in matching pairs), TP += M,
   FN += N_t - M, FP += N_p - M (N_t = 0 gives FP += N_p, N_p = 0 gives FN += N_t). M is not a one-to-one
-  assignment and can exceed the true maximum matching.
+  assignment and can exceed the true maximum matching. :func:`_official_matches` is the one implementation
+  of this rule (per-frame M); the metric (:func:`location_sensitive_detection`, :func:`evaluate_clips`)
+  sums it and the error analysis (:meth:`FramePairs.frame_counts`) groups it by frame.
 * ``matching="optimal"`` uses M = size of a maximum one-to-one matching of the match matrix (strict).
 
 Switches for the error analysis: ``class_agnostic`` (classes ignored: DOA-only) and ``ignore_location``
@@ -20,6 +22,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -91,8 +94,8 @@ def as_rows(rows: object, n_frames: int, what: str = "rows") -> np.ndarray:
     return arr
 
 
-def _pad_by_frame(rows: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Group rows by frame: counts (T,), class (T, W), xyz (T, W, 3), valid (T, W), W = max rows/frame."""
+def _pad_by_frame(rows: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group rows by frame: class (T, W), xyz (T, W, 3), valid (T, W), W = max rows per frame."""
     frames = rows[:, 0].astype(np.int64)
     counts = np.bincount(frames, minlength=n_frames)
     width = int(counts.max()) if len(frames) else 0
@@ -106,29 +109,57 @@ def _pad_by_frame(rows: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarr
     cls[f, rank] = rows[order, 1]
     xyz[f, rank] = rows[order, 2:5]
     valid[f, rank] = True
-    return counts, cls, xyz, valid
+    return cls, xyz, valid
 
 
 class FramePairs:
     """Per-frame (reference x prediction) pair data of one or more files, built once, queried often.
 
     Several files are evaluated together by offsetting their frames (see :func:`stack_clips`); the
-    per-frame counts returned by :meth:`frame_counts` can then be summed per file or per group.
+    per-frame counts returned by :meth:`frame_counts` can then be summed per file or per group. Official
+    counts come from :func:`_official_matches` (the same routine as :func:`location_sensitive_detection`);
+    the padded pair matrices (:attr:`both`, :attr:`valid`, :attr:`same_class`, :attr:`dist`), needed
+    only by optimal matching and :meth:`match_matrix`, are built on first use.
     """
 
     def __init__(self, pred_rows: object, ref_rows: object, n_frames: int) -> None:
-        pred = as_rows(pred_rows, n_frames, "predictions")
-        ref = as_rows(ref_rows, n_frames, "references")
+        self.pred = as_rows(pred_rows, n_frames, "predictions")
+        self.ref = as_rows(ref_rows, n_frames, "references")
         self.n_frames = int(n_frames)
-        self.n_pred, p_cls, p_xyz, p_valid = _pad_by_frame(pred, n_frames)
-        self.n_ref, r_cls, r_xyz, r_valid = _pad_by_frame(ref, n_frames)
+        self.n_pred = np.bincount(self.pred[:, 0].astype(np.int64), minlength=self.n_frames)
+        self.n_ref = np.bincount(self.ref[:, 0].astype(np.int64), minlength=self.n_frames)
+
+    @cached_property
+    def _padded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        p_cls, p_xyz, p_valid = _pad_by_frame(self.pred, self.n_frames)
+        r_cls, r_xyz, r_valid = _pad_by_frame(self.ref, self.n_frames)
         # Only frames with both references and predictions need pair matrices.
-        self.both = np.flatnonzero((self.n_pred > 0) & (self.n_ref > 0))
-        b = self.both
-        self.valid = r_valid[b][:, :, None] & p_valid[b][:, None, :]  # (S, R, P)
-        self.same_class = r_cls[b][:, :, None] == p_cls[b][:, None, :]
+        b = np.flatnonzero((self.n_pred > 0) & (self.n_ref > 0))
+        valid = r_valid[b][:, :, None] & p_valid[b][:, None, :]  # (S, R, P)
+        same_class = r_cls[b][:, :, None] == p_cls[b][:, None, :]
         diff = r_xyz[b][:, :, None, :] - p_xyz[b][:, None, :, :]
-        self.dist = np.sqrt(np.sum(diff * diff, axis=-1))  # as np.linalg.norm of the difference
+        dist = np.sqrt(np.sum(diff * diff, axis=-1))  # as np.linalg.norm of the difference
+        return b, valid, same_class, dist
+
+    @property
+    def both(self) -> np.ndarray:
+        """Indices (S,) of the frames with at least one reference and one prediction."""
+        return self._padded[0]
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Boolean (S, R, P): the padded cell holds a real (reference, prediction) pair."""
+        return self._padded[1]
+
+    @property
+    def same_class(self) -> np.ndarray:
+        """Boolean (S, R, P): the pair's classes are equal."""
+        return self._padded[2]
+
+    @property
+    def dist(self) -> np.ndarray:
+        """Float (S, R, P): Euclidean distance of the pair."""
+        return self._padded[3]
 
     def match_matrix(
         self, threshold: float = 2.0, class_agnostic: bool = False, ignore_location: bool = False
@@ -151,16 +182,12 @@ class FramePairs:
         """Per-frame TP, FP, FN ``(n_frames,)`` int64 arrays."""
         if matching not in MATCHING_MODES:
             raise ValueError(f"matching must be one of {MATCHING_MODES}, got {matching!r}")
-        match = self.match_matrix(threshold, class_agnostic, ignore_location)
-        m_sel = np.minimum(match.any(axis=1).sum(axis=1), match.any(axis=2).sum(axis=1))
-        if matching == "optimal" and len(m_sel):
-            m_sel = _maximum_matching(match, m_sel)
-        m = np.zeros(self.n_frames, dtype=np.int64)
-        m[self.both] = m_sel
-        tp = m
-        fp = self.n_pred - m
-        fn = self.n_ref - m
-        return tp, fp, fn
+        if matching == "official":
+            m = _official_matches(self.pred, self.ref, self.n_frames, threshold, class_agnostic, ignore_location)
+        else:
+            m = np.zeros(self.n_frames, dtype=np.int64)
+            m[self.both] = _maximum_matching(self.match_matrix(threshold, class_agnostic, ignore_location))
+        return m, self.n_pred - m, self.n_ref - m
 
 
 _POPCOUNT16 = np.array([bin(i).count("1") for i in range(1 << 16)], dtype=np.int64)
@@ -171,17 +198,19 @@ def _popcount(x: np.ndarray) -> np.ndarray:
     return _POPCOUNT16[x]
 
 
-def _maximum_matching(match: np.ndarray, official: np.ndarray) -> np.ndarray:
+def _maximum_matching(match: np.ndarray) -> np.ndarray:
     """Maximum one-to-one matching size per frame of boolean (S, R, P) matrices.
 
-    The official M is an upper bound; it is exact when M <= 1 or when every reference and every
+    The number of matched rows on the smaller side, M = min(distinct references, distinct predictions in
+    matching pairs), is an upper bound; it is exact when M <= 1 or when every reference and every
     prediction takes part in at most one matching pair. The other frames are solved at once with the
     Konig-Ore formula (max matching = |A| - max over subsets X of A of (|X| - |N(X)|), A the smaller
     side) using bit masks, or one by one with ``linear_sum_assignment`` for unusually large frames.
     """
-    out = official.astype(np.int64).copy()
+    bound = np.minimum(match.any(axis=1).sum(axis=1), match.any(axis=2).sum(axis=1)).astype(np.int64)
+    out = bound.copy()
     simple = (match.sum(axis=2) <= 1).all(axis=1) & (match.sum(axis=1) <= 1).all(axis=1)
-    hard = np.flatnonzero((official >= 2) & ~simple)
+    hard = np.flatnonzero((bound >= 2) & ~simple)
     if len(hard) == 0:
         return out
     sub = match[hard]
@@ -213,18 +242,21 @@ _MAX_CLASS_KEYS = 4096
 """Largest class range keyed as (frame, class); wider ranges (not class indices) fall back to frame keys."""
 
 
-def _official_counts(
+def _official_matches(
     pred: np.ndarray, ref: np.ndarray, n_frames: int, threshold: float, class_agnostic: bool, ignore_location: bool
-) -> Counts:
-    """Official counts from one flat list of candidate (reference, prediction) pairs.
+) -> np.ndarray:
+    """The official per-frame M, an ``(n_frames,)`` int64 array, of checked ``(K, 5)`` rows.
 
-    Rows are grouped by a key, (frame, class) or the frame alone when classes are ignored, so that only
-    pairs that can match are formed: the cost grows with the number of same-key pairs, not with frames x
-    max rows^2 as with padding. Per frame M = min(distinct matched references, distinct matched
-    predictions), the official rule.
+    The one implementation of the official counting rule: TP = M, FP = N_p - M and FN = N_t - M per frame,
+    so the totals are TP = M.sum(), FP = len(pred) - TP and FN = len(ref) - TP. M = min(distinct
+    references, distinct predictions) in matching pairs (0 where a frame lacks either side).
+
+    Candidate pairs are formed from one flat list: rows are grouped by a key, (frame, class) or the frame
+    alone when classes are ignored, so the cost grows with the number of same-key pairs, not with frames x
+    max rows^2 as with padding.
     """
     if len(pred) == 0 or len(ref) == 0:
-        return Counts(0, len(pred), len(ref))
+        return np.zeros(n_frames, dtype=np.int64)
     pf, rf = pred[:, 0].astype(np.int64), ref[:, 0].astype(np.int64)
     p_key, r_key = pf, rf
     class_test = not class_agnostic
@@ -259,8 +291,14 @@ def _official_counts(
     pred_hit = np.zeros(len(pred), dtype=bool)
     ref_hit[ref_idx] = True
     pred_hit[pred_idx] = True
-    m = np.minimum(np.bincount(rf[ref_hit], minlength=n_frames), np.bincount(pf[pred_hit], minlength=n_frames))
-    tp = int(m.sum())
+    return np.minimum(np.bincount(rf[ref_hit], minlength=n_frames), np.bincount(pf[pred_hit], minlength=n_frames))
+
+
+def _official_counts(
+    pred: np.ndarray, ref: np.ndarray, n_frames: int, threshold: float, class_agnostic: bool, ignore_location: bool
+) -> Counts:
+    """Official totals of checked rows: the sums of :func:`_official_matches`."""
+    tp = int(_official_matches(pred, ref, n_frames, threshold, class_agnostic, ignore_location).sum())
     return Counts(tp, len(pred) - tp, len(ref) - tp)
 
 
