@@ -1,8 +1,9 @@
 # Shared set-up of the device scripts (gpu.sh, gpu_pipeline.sh); source it with LOG_NAME set.
-# Makes $OUT, puts src/ and the carried wheels (.whl/, installed into /tmp/site) on PYTHONPATH, and
-# defines say(), which prints a line with the seconds since start and appends it to $OUT/$LOG_NAME.
+# Makes $OUT, puts src/ (the seld package, seld.bench included) and the carried wheels (.whl/, installed
+# into /tmp/site) on PYTHONPATH, and defines say(), which prints a line with the seconds since start
+# and appends it to $OUT/$LOG_NAME.
 mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD/src:$PWD${PYTHONPATH:+:$PYTHONPATH}" MPLBACKEND=Agg
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" MPLBACKEND=Agg
 LOG="$OUT/$LOG_NAME"
 T0=$(date +%s)
 SCRIPT_NAME="$(basename "$0")"

@@ -12,7 +12,7 @@
 #     soundfile==0.14.0 cffi==2.0.0 pycparser==3.0 pytorch-optimizer==4.1.0
 #
 # and run it with the device tool: command `bash benchmarks/gpu.sh`, carry [".whl"], timeout_s 560.
-# It synthesises its own data there, runs `python -m benchmarks --gpu` (features + training rows; eager
+# It synthesises its own data there, runs `python -m seld.bench --gpu` (features + training rows; eager
 # first, then the torch.compile variants, each under its own timeout so that a slow compile cannot eat
 # the rest), then a short real `seld train` of the paper model, and writes everything to $OUT:
 #   $OUT/bench/bench.{json,md}, $OUT/bench_compile/bench.{json,md}, $OUT/gpu_log.txt, $OUT/train_log.txt
@@ -26,11 +26,11 @@ python3 -c "import torch, seld.features; print('torch', torch.__version__, 'cuda
   | tee -a "$LOG"
 
 say "benchmarks, eager variants (features on GPU, training steps, FLOPs, MFU, epoch estimate)"
-timeout 170 python3 -m benchmarks --gpu --only features,training --no-compile --repeats 3 --out "$OUT/bench" \
+timeout 170 python3 -m seld.bench --gpu --only features,training --no-compile --repeats 3 --out "$OUT/bench" \
   2>&1 | grep -v Warning | tee -a "$LOG"
 
 say "benchmarks, torch.compile variants"
-timeout 190 python3 -m benchmarks --gpu --only training --compiled-only --repeats 3 --out "$OUT/bench_compile" \
+timeout 190 python3 -m seld.bench --gpu --only training --compiled-only --repeats 3 --out "$OUT/bench_compile" \
   2>&1 | grep -v Warning | tee -a "$LOG"
 
 say "short real training run (seld synth tiny + seld train paper, bf16, 2 epochs)"

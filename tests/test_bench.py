@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,8 +14,6 @@ import pytest
 from seld.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # the benchmarks package lives beside src/, not inside the installed package
-    sys.path.insert(0, str(ROOT))
 
 SECTIONS = ("features", "metric", "inference", "training")
 ROW_KEYS = {"section", "name", "unit", "baseline_label", "baseline", "seld_label", "seld", "ratio", "target", "met",
@@ -47,8 +47,7 @@ def test_bench_quick_writes_json_and_markdown(tmp_path, capsys):
 
 def test_official_metric_loop_matches_seld():
     """The benchmark's re-implementation of the official loop agrees with seld."""
-    from benchmarks.bench_metric import make_clip, official_location_sensitive_detection
-
+    from seld.bench.bench_metric import make_clip, official_location_sensitive_detection
     from seld.metrics import evaluate_clips
 
     rng = np.random.default_rng(3)
@@ -63,8 +62,8 @@ def test_official_metric_loop_matches_seld():
 
 def test_baseline_features_match_seldnet_frontend():
     import torch
-    from benchmarks.bench_features import baseline_features, make_clips
 
+    from seld.bench.bench_features import baseline_features, make_clips
     from seld.models.seldnet import StftMagnitude
 
     clip = make_clips(1, 0.5)[0]
@@ -79,11 +78,59 @@ def test_bench_unknown_section(tmp_path):
     assert main(["bench", "--quick", "--only", "nope", "--out", str(tmp_path)]) == 2
 
 
+def test_bench_is_part_of_the_package_and_leaves_sys_path_alone(tmp_path):
+    """`seld bench` imports seld.bench.runner like any module: no source checkout, no sys.path trick."""
+    import seld.bench
+    import seld.bench.runner
+    import seld.commands.bench
+    from seld.cli import build_parser
+
+    pkg = Path(seld.__file__).resolve().parent
+    assert Path(seld.bench.runner.__file__).resolve().parent == pkg / "bench"
+    before = list(sys.path)
+    build_parser().parse_args(["bench", "--quick", "--only", "metric"])
+    assert main(["bench", "--quick", "--only", "nope", "--out", str(tmp_path)]) == 2  # runs up to the runner
+    assert sys.path == before
+    tree = ast.parse(Path(seld.commands.bench.__file__).read_text(encoding="utf-8"))
+    attrs = {f"{n.value.id}.{n.attr}" for n in ast.walk(tree)
+             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    assert "sys.path" not in attrs and "sys.modules" not in attrs
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom | ast.Import) for a in n.names}
+    assert "importlib" not in names and "benchmarks" not in names
+
+
+def test_bench_imports_no_application_layer():
+    """seld.bench sits below seld.commands / seld.experiments / seld.cli and never imports them."""
+    bad = []
+    for path in sorted((ROOT / "src" / "seld" / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                mod = ("." * node.level) + (node.module or "")
+                targets = [mod] + [f"{mod}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            for t in targets:
+                if t.lstrip(".").split(".")[0] in {"benchmarks", "commands", "experiments", "cli"} or any(
+                    t.startswith(p) for p in ("seld.commands", "seld.experiments", "seld.cli")
+                ):
+                    bad.append(f"{path.name}: {t}")
+    assert not bad, bad
+
+
+def test_python_m_seld_bench_entry(tmp_path):
+    """`python -m seld.bench` is the module entry (it replaced `python -m benchmarks`), from any directory."""
+    proc = subprocess.run([sys.executable, "-m", "seld.bench", "--help"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "python -m seld.bench" in proc.stdout and "--quick" in proc.stdout
+
+
 @pytest.mark.slow
 def test_gpu_pipeline_script_runs_and_estimates(tmp_path):
     """`benchmarks/gpu_pipeline.sh` (the device check of the 100-epoch target) on the CPU, tiny model and data."""
     import os
-    import subprocess
 
     from conftest import TINY_MODEL
 

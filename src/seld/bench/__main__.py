@@ -1,4 +1,4 @@
-"""``python -m benchmarks``: see :mod:`benchmarks.runner`."""
+"""``python -m seld.bench``: see :mod:`seld.bench.runner`."""
 
 import sys
 

@@ -1,6 +1,6 @@
 """Run the benchmark sections side by side in one process and write ``bench.json`` and ``bench.md``.
 
-``python -m benchmarks [--quick] [--gpu] [--only features,metric] --out DIR`` (also ``seld bench``).
+``python -m seld.bench [--quick] [--gpu] [--only features,metric] --out DIR`` (also ``seld bench``).
 """
 
 from __future__ import annotations
@@ -15,20 +15,10 @@ from typing import Any
 
 import torch
 
-from . import SECTIONS
+from . import SECTIONS, add_arguments
 from .common import load_average, machine_info
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="bench_results", help="folder for bench.json and bench.md")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and one repeat (CI; under a minute)")
-    parser.add_argument("--gpu", action="store_true", help="also run the CUDA rows (skipped with a note without CUDA)")
-    parser.add_argument("--only", default="", help=f"comma-separated sections (default all: {','.join(SECTIONS)})")
-    parser.add_argument("--repeats", type=int, default=0, help="timed repeats per figure (default 1 quick, 3 full)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2, the issue's budget)")
-    parser.add_argument("--no-compile", action="store_true", help="GPU: skip the torch.compile variants")
-    parser.add_argument("--compiled-only", action="store_true", help="GPU: only the torch.compile training variants")
-    parser.add_argument("--large-batch", type=int, default=64, help="GPU: the large training batch (default 64)")
+__all__ = ["add_arguments", "main", "run_benchmarks", "to_markdown", "write_results"]
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -110,7 +100,7 @@ def run_benchmarks(args: argparse.Namespace, command: str) -> dict[str, Any]:
     for name in only:
         print(f"[bench] {name} ...", flush=True)
         ts = time.perf_counter()
-        module = importlib.import_module(f"benchmarks.bench_{name}")
+        module = importlib.import_module(f".bench_{name}", __package__)
         kwargs: dict[str, Any] = {}
         if name == "training":
             kwargs = {"compile_ok": not args.no_compile, "large_batch": args.large_batch,
@@ -147,7 +137,7 @@ def write_results(result: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
     return js, md
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m benchmarks") -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m seld.bench") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     add_arguments(parser)
     args = parser.parse_args(argv)
