@@ -33,7 +33,7 @@ def _clips(frame_counts: list[int], tracks: bool = True) -> list[LoadedClip]:
             sed, doa = torch.rand(t, 3, 14, generator=gen), torch.randn(t, 3, 3, generator=gen)
         else:
             sed, doa = torch.rand(t, 42, generator=gen), torch.randn(t, 126, generator=gen)
-        clips.append(LoadedClip(f"split0_ov1_{k}", 1, wave, sed, doa, np.zeros((0, 5)), t))
+        clips.append(LoadedClip(f"split0_ov1_{k}", 1, wave, {"sed": sed, "doa": doa}, np.zeros((0, 5)), t))
     return clips
 
 
@@ -62,7 +62,7 @@ def test_gather_equals_host_chunks(time_shift: bool, tracks: bool) -> None:
 def test_bank_size_and_setting() -> None:
     clips = _clips([20, 10])
     bank = DeviceBank(clips, chunk_frames=10)
-    used = bank.wave.numel() * 4 + bank.sed.numel() * 4 + bank.doa.numel() * 4
+    used = bank.wave.numel() * 4 + sum(v.numel() * 4 for v in bank.targets.values())
     assert DeviceBank.nbytes(clips, 10) == used
     cpu = torch.device("cpu")
     assert resolve_on_device("auto", clips, 10, cpu) is False

@@ -4,6 +4,7 @@ built here from plain arguments, so that none of them needs to know the config s
 from __future__ import annotations
 
 from .config import ExperimentConfig, FeatureConfig, LossConfig
+from .constants import DATASET_FORMATS
 from .features import LogMelIV
 from .losses import AdaptiveLossWeighting, FixedLossWeighting, LossWeighting
 from .models import MODEL_NAMES, CrossStitchSELD, SELDModel, SELDnet
@@ -25,7 +26,8 @@ def build_model(cfg: ExperimentConfig) -> SELDModel:
             mics=mics, channels=m.channels, pools=m.pools, attention=m.attention, temporal=m.temporal,
             temporal_layers=m.temporal_layers, temporal_heads=m.temporal_heads, temporal_ff=m.temporal_ff,
             dropout=m.dropout, sed_input=m.sed_input, cross_stitch_init=m.cross_stitch_init,
-            frontend=build_frontend(cfg.features, mics),
+            frontend=build_frontend(cfg.features, mics), num_classes=len(DATASET_FORMATS[cfg.data.format]),
+            coord_scale=m.coord_scale, head=m.head,
         )
     if m.name == "seldnet":
         return SELDnet(mics=mics, hop=cfg.features.hop, channels=m.channels, rnn_size=m.rnn_size, fc_size=m.fc_size)

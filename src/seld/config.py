@@ -16,12 +16,14 @@ from typing import Any
 
 import yaml
 
-from .constants import FOA_FORMATS
+from .constants import DATASET_FORMATS, FOA_FORMATS
 from .errors import ConfigError
 
 
 @dataclass
 class DataConfig:
+    format: str = "l3das22"
+    """Dataset format: ``l3das22`` (L3DAS22 Task 2) or ``dcase`` (STARSS23 / DCASE 2023-2024 Task 3 layout)."""
     root: str = ""
     """Folder holding ``L3DAS22_Task2_train`` and ``L3DAS22_Task2_dev`` (real or synthetic)."""
     train_splits: list[int] = field(default_factory=lambda: [0, 1, 2, 3])
@@ -65,6 +67,10 @@ class ModelConfig:
     channels: list[int] = field(default_factory=lambda: [64, 128, 256, 512])
     pools: list[list[int]] = field(default_factory=lambda: [[4, 2], [4, 2], [4, 2], [2, 1]])
     """Pooling after each conv block as (frequency, time)."""
+    head: str = "tracks"
+    """Output of the cross-stitch network: ``tracks`` (the paper's 3 tracks, PIT) or ``multi_accdoa`` (DCASE)."""
+    coord_scale: float = 2.0
+    """Range (m) of the tracks head's tanh position output: 2 covers L3DAS22 (the official /2 convention)."""
     attention: str = "roam"
     """Conv-block attention: none | mfm | ctam | attentive_mfm | roam (paper Table 1)."""
     temporal: str = "transformer"
@@ -333,6 +339,8 @@ _CHOICES = {
     ("data", "val_folder"): ("dev", "train"),
     ("data", "on_device"): ("auto", "always", "never"),
     ("data", "foa_format"): FOA_FORMATS,
+    ("data", "format"): tuple(DATASET_FORMATS),
+    ("model", "head"): ("tracks", "multi_accdoa"),
 }
 
 

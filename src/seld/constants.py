@@ -53,3 +53,27 @@ def n_label_frames(seconds: float) -> int:
 
 FOA_FORMATS = ("acn_sn3d", "fuma")
 """FOA conventions the readers accept: ``acn_sn3d`` (W, Y, Z, X; SN3D) and ``fuma`` (W, X, Y, Z; W at -3 dB)."""
+
+DCASE_CLASSES: tuple[str, ...] = (
+    "Female speech, woman speaking",
+    "Male speech, man speaking",
+    "Clapping",
+    "Telephone",
+    "Laughter",
+    "Domestic sounds",
+    "Walk, footsteps",
+    "Door, open or close",
+    "Music",
+    "Musical instrument",
+    "Water tap, faucet",
+    "Bell",
+    "Knock",
+)
+"""The 13 classes of STARSS23 / DCASE 2023-2024 Task 3, in their label index order."""
+DCASE_SAMPLE_RATE = 24_000
+"""Sampling rate of the DCASE SELD audio (Hz); seld resamples it to SAMPLE_RATE when reading."""
+DCASE_LABEL_HOP_SAMPLES = 2400
+"""Samples per 100 ms label frame at 24 kHz: a clip of S samples has floor(S / 2400) frames."""
+
+DATASET_FORMATS: dict[str, tuple[str, ...]] = {"l3das22": CLASSES, "dcase": DCASE_CLASSES}
+"""Dataset formats (``data.format``) and their classes."""

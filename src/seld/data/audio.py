@@ -20,7 +20,9 @@ from .foa import to_acn_sn3d
 RESAMPLE_TYPE = "soxr_hq"
 
 
-def read_wav(path: str | Path, channels: int = FOA_CHANNELS, foa_format: str = "acn_sn3d") -> np.ndarray:
+def read_wav(
+    path: str | Path, channels: int = FOA_CHANNELS, foa_format: str = "acn_sn3d", native_rate: int = SAMPLE_RATE
+) -> np.ndarray:
     """Read a wav as float32 (channels, N) at 32 kHz, resampling other rates with a warning, converted from
     the FOA convention ``foa_format`` of the file to ACN/SN3D (:mod:`seld.data.foa`)."""
     path = Path(path)
@@ -41,7 +43,8 @@ def read_wav(path: str | Path, channels: int = FOA_CHANNELS, foa_format: str = "
     if sr != SAMPLE_RATE:
         import librosa
 
-        warnings.warn(f"{path}: sampling rate {sr} Hz resampled to {SAMPLE_RATE} Hz", stacklevel=2)
+        if sr != native_rate:  # the format's own rate (24 kHz for DCASE) is resampled without a warning
+            warnings.warn(f"{path}: sampling rate {sr} Hz resampled to {SAMPLE_RATE} Hz", stacklevel=2)
         audio = librosa.resample(audio, orig_sr=sr, target_sr=SAMPLE_RATE, res_type=RESAMPLE_TYPE, axis=-1)
         audio = np.ascontiguousarray(audio, dtype=np.float32)
     if audio.shape[1] < SAMPLES_PER_FRAME:

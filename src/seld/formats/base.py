@@ -36,6 +36,10 @@ class OutputFormat(ABC):
     def criterion(self, doa_mask: bool = True) -> Criterion:
         """The loss: ``(outputs, targets) -> {"l_sed", "l_doa", ...}`` (0-d tensors)."""
 
+    def posteriors(self, raw: Outputs) -> Outputs:
+        """The network's raw outputs (any batch shape) as posteriors, float32: SED logits become probabilities."""
+        return {"sed": torch.sigmoid(raw["sed"].float()), "doa": raw["doa"].float()}
+
     @abstractmethod
     def decode(self, post: Outputs, threshold: float) -> np.ndarray:
         """Prediction rows (K, 5) ``frame, class, x, y, z`` (metres) of one clip's posteriors ``{"sed": probabilities,

@@ -30,10 +30,10 @@ def precision_context(device: torch.device, precision: str) -> contextlib.Abstra
 
 
 def posteriors(model: torch.nn.Module, wave: torch.Tensor, precision: str = "fp32") -> dict[str, torch.Tensor]:
-    """Run the model on a batch (B, C, N); SED logits become probabilities (always float32)."""
+    """Run the model on a batch (B, C, N) and turn its outputs into posteriors (its format's rule; float32)."""
     with precision_context(wave.device, precision):
         out = model(wave)
-    return {"sed": torch.sigmoid(out["sed"].float()), "doa": out["doa"].float()}
+    return get_format(model.output_format).posteriors(out)
 
 
 @torch.no_grad()

@@ -18,7 +18,7 @@ class SELDModel(nn.Module):
       front end's output (computed by the trainer before fitting).
     """
 
-    output_format: ClassVar[str]
+    output_format: str  # a class attribute, or set per instance when the head is chosen at construction
     uses_feature_stats: ClassVar[bool] = False
     frontend: nn.Module
 

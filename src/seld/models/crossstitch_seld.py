@@ -23,7 +23,9 @@ from .temporal import build_temporal
 
 
 class CrossStitchSELD(SELDModel):
-    """Waveforms (B, 4*mics, N) -> ``sed`` (B, T, 3, 14) logits, ``doa`` (B, T, 3, 3) metres.
+    """Waveforms (B, 4*mics, N) -> ``sed`` (B, T, 3, C) logits, ``doa`` (B, T, 3, 3) metres (``head="tracks"``,
+    the paper's 3-track output), or ``accdoa`` (B, T, 3, 3, C) activity-coupled direction vectors and
+    ``dist`` (B, T, 3, C) metres (``head="multi_accdoa"``, the DCASE output, both branches feeding it).
 
     * SED branch input: the 4*mics log-mel channels (``sed_input="logmel"``, as EINV2: the intensity
       vectors carry direction, not class) or all 7*mics channels (``"all"``); DOA sees all channels.
@@ -33,8 +35,8 @@ class CrossStitchSELD(SELDModel):
       range [-2, 2] m covers all three coordinate ranges (x +-2, y +-1.5, z +-1); no per-axis scale.
     """
 
-    output_format = "tracks"
     uses_feature_stats = True
+    HEADS = ("tracks", "multi_accdoa")
 
     def __init__(
         self,
@@ -50,11 +52,20 @@ class CrossStitchSELD(SELDModel):
         sed_input: str = "logmel",
         cross_stitch_init: Sequence[float] = (0.9, 0.1),
         frontend: LogMelIV | None = None,
+        num_classes: int = NUM_CLASSES,
+        coord_scale: float = COORD_SCALE,
+        head: str = "tracks",
     ) -> None:
-        """The defaults are the paper's network; ``frontend`` defaults to :class:`LogMelIV` for ``mics``."""
+        """The defaults are the paper's network; ``frontend`` defaults to :class:`LogMelIV` for ``mics``;
+        ``coord_scale`` is the range (metres) of the tanh position output of the ``tracks`` head."""
         super().__init__()
         if sed_input not in ("logmel", "all"):
             raise ValueError(f"sed_input must be 'logmel' or 'all', got {sed_input!r}")
+        if head not in self.HEADS:
+            raise ValueError(f"head must be one of {self.HEADS}, got {head!r}")
+        self.head = head
+        self.output_format = head  # the name of the output format (seld.formats) of this head
+        self.num_classes = int(num_classes)
         self.frontend = frontend if frontend is not None else LogMelIV(mics)
         if self.frontend.in_channels != 4 * mics:
             raise ValueError(f"the front end takes {self.frontend.in_channels} channels, {mics} mic(s) give {4 * mics}")
@@ -79,9 +90,12 @@ class CrossStitchSELD(SELDModel):
             c_sed = c_doa = c
         d = channels[-1]
         self.temporal = build_temporal(temporal, d, temporal_layers, temporal_heads, temporal_ff, dropout, init)
-        self.sed_head = nn.Linear(d, N_TRACKS * NUM_CLASSES)
-        self.doa_head = nn.Linear(d, N_TRACKS * 3)
-        self.coord_scale = COORD_SCALE
+        if head == "tracks":
+            self.sed_head = nn.Linear(d, N_TRACKS * self.num_classes)
+            self.doa_head = nn.Linear(d, N_TRACKS * 3)
+        else:  # one vector (x, y, z, distance) per track and class, from both branches
+            self.accdoa_head = nn.Linear(2 * d, N_TRACKS * 4 * self.num_classes)
+        self.coord_scale = float(coord_scale)
 
     def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Install the training-set per-channel, per-mel-bin mean/std of the frontend output."""
@@ -104,6 +118,9 @@ class CrossStitchSELD(SELDModel):
         doa = doa.mean(dim=3).transpose(1, 2)
         sed, doa = self.temporal(sed, doa)
         b, t = sed.shape[0], sed.shape[1]
-        sed_logits = self.sed_head(sed).reshape(b, t, N_TRACKS, NUM_CLASSES)
+        if self.head == "multi_accdoa":
+            out = self.accdoa_head(torch.cat([sed, doa], dim=-1)).reshape(b, t, N_TRACKS, 4, self.num_classes)
+            return {"accdoa": torch.tanh(out[:, :, :, :3]), "dist": out[:, :, :, 3]}
+        sed_logits = self.sed_head(sed).reshape(b, t, N_TRACKS, self.num_classes)
         doa_xyz = torch.tanh(self.doa_head(doa)).reshape(b, t, N_TRACKS, 3) * self.coord_scale
         return {"sed": sed_logits, "doa": doa_xyz}

@@ -35,8 +35,7 @@ class LoadedClip:
     name: str
     ov: int
     wave: torch.Tensor  # (C, N) float32, N a multiple of SAMPLES_PER_FRAME
-    sed: torch.Tensor  # tracks: (T, 3, 14); slots: (T, 42)
-    doa: torch.Tensor  # tracks: (T, 3, 3) metres; slots: (T, 126) official /2 units
+    targets: dict[str, torch.Tensor]  # the output format's frame targets, time first (tracks: sed (T, 3, 14), ...)
     ref_rows: np.ndarray  # (K, 5) official ground-truth rows
     n_frames: int
 
@@ -63,8 +62,7 @@ def load_clips(
         targets = output_format.targets(active, xyz, path=clip.label)
         ref = l3das22.official_to_rows(l3das22.slots_to_official(active, xyz))
         loaded.append(
-            LoadedClip(clip.name, clip.ov, torch.from_numpy(np.ascontiguousarray(wave)), targets["sed"], targets["doa"],
-                       ref, n_frames)
+            LoadedClip(clip.name, clip.ov, torch.from_numpy(np.ascontiguousarray(wave)), targets, ref, n_frames)
         )
     return loaded
 
@@ -146,16 +144,15 @@ class TrainChunks(Dataset):
         frames = self.chunk_frames
         if clip.n_frames >= frames:
             wave = clip.wave[:, start * SAMPLES_PER_FRAME : (start + frames) * SAMPLES_PER_FRAME]
-            sed, doa = clip.sed[start : start + frames], clip.doa[start : start + frames]
+            targets = {k: v[start : start + frames] for k, v in clip.targets.items()}
         else:  # clip shorter than a chunk: zero-pad (silence, no events)
             pad = frames - clip.n_frames
             wave = torch.nn.functional.pad(clip.wave, (0, pad * SAMPLES_PER_FRAME))
-            sed = torch.cat([clip.sed, clip.sed.new_zeros((pad, *clip.sed.shape[1:]))])
-            doa = torch.cat([clip.doa, clip.doa.new_zeros((pad, *clip.doa.shape[1:]))])
+            targets = {k: torch.cat([v, v.new_zeros((pad, *v.shape[1:]))]) for k, v in clip.targets.items()}
         if self.time_shift:
             wave = torch.roll(wave, shift * SAMPLES_PER_FRAME, dims=-1)
-            sed, doa = torch.roll(sed, shift, dims=0), torch.roll(doa, shift, dims=0)
-        return {"wave": wave.contiguous(), "sed": sed.contiguous(), "doa": doa.contiguous()}
+            targets = {k: torch.roll(v, shift, dims=0) for k, v in targets.items()}
+        return {"wave": wave.contiguous(), **{k: v.contiguous() for k, v in targets.items()}}
 
 
 class ChunkPlans(Dataset):
@@ -184,13 +181,13 @@ class DeviceBank:
         self.channels = clips[0].wave.shape[0]
         t_max = self.frames(clips, chunk_frames)
         wave = torch.zeros(len(clips), self.channels, t_max * SAMPLES_PER_FRAME)
-        sed = clips[0].sed.new_zeros((len(clips), t_max, *clips[0].sed.shape[1:]))
-        doa = clips[0].doa.new_zeros((len(clips), t_max, *clips[0].doa.shape[1:]))
+        targets = {key: v.new_zeros((len(clips), t_max, *v.shape[1:])) for key, v in clips[0].targets.items()}
         for k, c in enumerate(clips):
             wave[k, :, : c.wave.shape[1]] = c.wave
-            sed[k, : c.n_frames], doa[k, : c.n_frames] = c.sed, c.doa
+            for key, v in c.targets.items():
+                targets[key][k, : c.n_frames] = v
         self.wave = wave.reshape(len(clips) * self.channels, -1).to(device)
-        self.sed, self.doa = sed.to(device), doa.to(device)
+        self.targets = {key: v.to(device) for key, v in targets.items()}
 
     @staticmethod
     def frames(clips: list[LoadedClip], chunk_frames: int) -> int:
@@ -202,7 +199,7 @@ class DeviceBank:
         """Memory the bank would take (padded waveforms and targets)."""
         t_max = DeviceBank.frames(clips, chunk_frames)
         first = clips[0]
-        per_frame = 4 * (first.wave.shape[0] * SAMPLES_PER_FRAME + first.sed[0].numel() + first.doa[0].numel())
+        per_frame = 4 * (first.wave.shape[0] * SAMPLES_PER_FRAME + sum(v[0].numel() for v in first.targets.values()))
         return len(clips) * t_max * per_frame
 
     def gather(self, clip: torch.Tensor, start: torch.Tensor, shift: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -213,12 +210,12 @@ class DeviceBank:
         t = torch.arange(frames, device=dev)
         # torch.roll by s: out[i] = in[(i - s) mod L]; here in frames, then samples within each frame
         src_frames = start[:, None] + (t[None, :] - shift[:, None]) % frames  # (B, T)
-        sed, doa = self.sed[clip[:, None], src_frames], self.doa[clip[:, None], src_frames]
+        targets = {key: v[clip[:, None], src_frames] for key, v in self.targets.items()}
         within = torch.arange(SAMPLES_PER_FRAME, device=dev)
         cols = (src_frames[:, :, None] * SAMPLES_PER_FRAME + within).reshape(len(clip), -1)  # (B, L)
         rows = clip[:, None] * self.channels + torch.arange(self.channels, device=dev)  # (B, C)
         wave = self.wave[rows[:, :, None], cols[:, None, :]]  # (B, C, L)
-        return {"wave": wave, "sed": sed, "doa": doa}
+        return {"wave": wave, **targets}
 
 
 def resolve_on_device(setting: str, clips: list[LoadedClip], chunk_frames: int, device: torch.device) -> bool:

@@ -73,7 +73,7 @@ class SELDSystem(L.LightningModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         batch = self._training_batch(batch)
         wave = self._augment(batch["wave"])
-        losses = self.criterion(self.model(wave), {"sed": batch["sed"], "doa": batch["doa"]})
+        losses = self.criterion(self.model(wave), {k: v for k, v in batch.items() if k != "wave"})
         l_sed, l_doa = losses["l_sed"], losses["l_doa"]
         total = self.weighting.combine(l_sed, l_doa)
         self._note_non_finite(total.detach())
@@ -123,10 +123,10 @@ class SELDSystem(L.LightningModule):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         clip = self.trainer.datamodule.val_clips[int(batch["index"][0])]
         out = self.model(batch["wave"])
-        targets = {"sed": clip.sed[None].to(self.device), "doa": clip.doa[None].to(self.device)}
+        targets = {k: v[None].to(self.device) for k, v in clip.targets.items()}
         losses = self.criterion(out, targets)
         self._val_losses.append(torch.stack([losses["l_sed"].detach(), losses["l_doa"].detach()]).float().cpu())
-        post = {"sed": torch.sigmoid(out["sed"][0].float()), "doa": out["doa"][0].float()}
+        post = {k: v[0] for k, v in self.format.posteriors(out).items()}
         rows = self.format.decode(post, self.cfg.train.sed_threshold)
         c = location_sensitive_detection(rows, clip.ref_rows, clip.n_frames, threshold=2.0)
         self._val_counts += torch.tensor([c.tp, c.fp, c.fn], dtype=torch.float64)
