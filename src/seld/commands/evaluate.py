@@ -1,18 +1,32 @@
-"""seld evaluate: location-sensitive F-score of prediction CSVs against an L3DAS22 split folder."""
+"""seld evaluate: score prediction CSVs against reference labels, with the official metric of either challenge.
+
+``--format l3das22`` (default): the L3DAS22 location-sensitive F-score (2 m) and the paper's error analysis
+against a split folder. ``--format dcase2024|dcase2023``: the official DCASE SELD metrics against a
+``metadata_dev``-style folder (split subfolders) or one split folder of CSVs."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-HELP = "score prediction CSVs (label_<clip>.csv) against a split folder's labels (L3DAS22 metric + Table 3)"
+HELP = "score prediction CSVs against reference labels (L3DAS22 metric + Table 3, or DCASE 2023/2024 metrics)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("pred_dir", metavar="PRED_DIR", help="folder of label_<clip>.csv prediction files")
+    p.add_argument("pred_dir", metavar="PRED_DIR",
+                   help="folder of prediction CSVs (L3DAS22: label_<clip>.csv; DCASE: <clip>.csv as the reference)")
     p.add_argument(
-        "split_dir", metavar="SPLIT_DIR", help="L3DAS22 split folder (holding data/ and labels/, flat or nested layout)"
+        "split_dir", metavar="REF_DIR",
+        help="L3DAS22 split folder (holding data/ and labels/, flat or nested), or for DCASE a metadata_dev-style "
+             "folder of split subfolders or one split folder of label CSVs",
     )
+    p.add_argument("--format", choices=("l3das22", "dcase2024", "dcase2023"), default="l3das22",
+                   help="which challenge's metric: l3das22 (default), dcase2024 (frame-level F20 with relative "
+                        "distance <= 1, DOAE, RDE) or dcase2023 (1 s segments: ER20, F20, LE_CD, LR_CD)")
+    p.add_argument("--average", choices=("macro", "micro"), default="macro",
+                   help="DCASE: average over classes (default macro, as the official ranking)")
+    p.add_argument("--jackknife", action="store_true",
+                   help="DCASE: leave-one-file-out 95%% confidence intervals, as the 2024 baseline reports them")
     p.add_argument(
         "--threshold",
         type=float,
@@ -59,12 +73,45 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def format_dcase(result: dict[str, Any]) -> str:
+    """Readable report of a DCASE result: the headline metrics (with intervals) and a per-class table."""
+    from ..constants import DCASE_CLASSES
+
+    names = [k for k in ("f_score", "error_rate", "doa_error", "localization_recall", "distance_error", "rde",
+                         "seld_score") if k in result]
+    cis = result.get("confidence_intervals") or {}
+    lines = [f"{result['edition']} ({result['average']} average), {result['n_files']} files"]
+    for name in names:
+        value = result[name]
+        ci = cis.get(name)
+        text = "n/a" if value is None else f"{value:.4f}"
+        if ci and None not in ci:
+            text += f"  [{ci[0]:.4f}, {ci[1]:.4f}]"
+        lines.append(f"  {name:<20} {text}")
+    per_class = result.get("per_class")
+    if per_class:
+        cols = [n for n in names if n in per_class]
+        lines.append("")
+        lines.append(f"  {'class':<32}" + "".join(f"{c[:10]:>11}" for c in cols))
+        for i, cls in enumerate(DCASE_CLASSES[: len(per_class[cols[0]])]):
+            cells = ["n/a" if per_class[c][i] is None else f"{per_class[c][i]:.3f}" for c in cols]
+            lines.append(f"  {cls[:32]:<32}" + "".join(f"{v:>11}" for v in cells))
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     import json
 
     from ..errors import SeldError
     from ..metrics.analysis import evaluate_folder
 
+    if args.format != "l3das22":
+        from ..metrics.dcase import evaluate_dcase
+
+        dcase = evaluate_dcase(args.pred_dir, args.split_dir, edition=args.format, average=args.average,
+                               jackknife=args.jackknife)
+        print(json.dumps(dcase.to_json()) if args.json else format_dcase(dcase.to_json()))
+        return 0
     if not args.threshold > 0:
         raise SeldError(f"--threshold must be positive, got {args.threshold}")
     result = evaluate_folder(args.pred_dir, args.split_dir, threshold=args.threshold, matching=args.matching)
