@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -19,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..config import ExperimentConfig
 from ..constants import LABEL_HOP_S, SAMPLES_PER_FRAME
-from ..data import l3das22
+from ..datasets import ClipRef, DatasetFormat, get_dataset
 from ..errors import DataError
 from ..formats import OutputFormat
 from ..utils.progress import progress
@@ -36,35 +37,31 @@ class LoadedClip:
     ov: int
     wave: torch.Tensor  # (C, N) float32, N a multiple of SAMPLES_PER_FRAME
     targets: dict[str, torch.Tensor]  # the output format's frame targets, time first (tracks: sed (T, 3, 14), ...)
-    ref_rows: np.ndarray  # (K, 5) official ground-truth rows
+    reference: Any  # what the dataset format's validation metric compares with (L3DAS22: official rows)
     n_frames: int
 
 
 def load_clips(
-    split_dir: Path, mics: int, output_format: OutputFormat, max_clips: int = 0, desc: str = "loading clips",
-    foa_format: str = "acn_sn3d",
+    dataset: DatasetFormat, clips: list[ClipRef], mics: int, output_format: OutputFormat, max_clips: int = 0,
+    desc: str = "loading clips", foa_format: str = "acn_sn3d",
 ) -> list[LoadedClip]:
-    """Read every clip of a split folder (audio + labels) into memory."""
-    clips = l3das22.find_clips(split_dir, mics=mics, require_labels=True)
+    """Read clips of a dataset (audio + labels) into memory, with the output format's targets."""
     if max_clips:
         clips = _spread(clips, max_clips)
-    if not clips:
-        raise DataError("no clips found (expected data/*_A.wav with labels/label_*.csv)", split_dir)
     loaded = []
     for clip in progress(clips, desc=desc, unit="clip"):
-        wave = l3das22.read_audio(clip, mics=mics, foa_format=foa_format)
+        wave = dataset.read_audio(clip, mics=mics, foa_format=foa_format)
         n_frames = wave.shape[1] // SAMPLES_PER_FRAME
-        duration = n_frames * LABEL_HOP_S
         wave = wave[:, : n_frames * SAMPLES_PER_FRAME]
-        assert clip.label is not None
-        events = l3das22.read_label_csv(clip.label)
-        active, xyz = l3das22.events_to_slots(events, duration=duration, path=clip.label)
-        targets = output_format.targets(active, xyz, path=clip.label)
-        ref = l3das22.official_to_rows(l3das22.slots_to_official(active, xyz))
-        loaded.append(
-            LoadedClip(clip.name, clip.ov, torch.from_numpy(np.ascontiguousarray(wave)), targets, ref, n_frames)
-        )
+        labels = dataset.read_labels(clip, n_frames)
+        targets = output_format.targets(labels.active, labels.xyz, path=_label_path(clip))
+        loaded.append(LoadedClip(clip.name, clip.ov, torch.from_numpy(np.ascontiguousarray(wave)), targets,
+                                 labels.reference, n_frames))
     return loaded
+
+
+def _label_path(clip: ClipRef) -> Path | None:
+    return getattr(clip.files, "label", None)
 
 
 def _spread(clips: list, n: int) -> list:
@@ -251,6 +248,7 @@ class SELDDataModule(L.LightningDataModule):
         super().__init__()
         self.cfg = cfg
         self.output_format = output_format
+        self.dataset = get_dataset(cfg.data.format)
         self.train_clips: list[LoadedClip] | None = None
         self.val_clips: list[LoadedClip] | None = None
         self.on_device = False
@@ -262,17 +260,11 @@ class SELDDataModule(L.LightningDataModule):
         d = self.cfg.data
         if not d.root:
             raise DataError("data.root is not set (use --data DIR or --set data.root=DIR)")
-        train_dir = l3das22.resolve_split_dir(d.root, "train")
-        clips = load_clips(train_dir, d.mics, self.output_format, 0, desc="loading train clips",
-                           foa_format=d.foa_format)
-        clips = [c for c in clips if _split_of(c.name) in set(d.train_splits)]
-        if d.max_train_clips:
-            clips = _spread(clips, d.max_train_clips)
-        if not clips:
-            raise DataError(f"no training clips of splits {d.train_splits}", train_dir)
-        self.train_clips = clips
-        val_dir = l3das22.resolve_split_dir(d.root, d.val_folder)
-        self.val_clips = load_clips(val_dir, d.mics, self.output_format, d.max_val_clips,
+        train = self.dataset.training_clips(d.root, d.mics, d.train_splits)
+        self.train_clips = load_clips(self.dataset, train, d.mics, self.output_format, d.max_train_clips,
+                                      desc="loading train clips", foa_format=d.foa_format)
+        val = self.dataset.validation_clips(d.root, d.mics, d.val_folder)
+        self.val_clips = load_clips(self.dataset, val, d.mics, self.output_format, d.max_val_clips,
                                     desc="loading validation clips", foa_format=d.foa_format)
 
     def setup(self, stage: str | None = None) -> None:
@@ -301,6 +293,3 @@ class SELDDataModule(L.LightningDataModule):
         sampler = EpochSampler(len(self.val_clips), 0, shuffle=False)
         return DataLoader(ClipIndex(self.val_clips), batch_size=1, sampler=sampler, num_workers=0)
 
-
-def _split_of(name: str) -> int:
-    return int(name.split("_")[0].removeprefix("split"))

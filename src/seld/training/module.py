@@ -7,13 +7,14 @@ import math
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 
 from ..build import build_model, build_weighting
 from ..config import ExperimentConfig, config_from_dict, config_to_dict
+from ..datasets import get_dataset
 from ..errors import SeldError
 from ..formats import get_format
-from ..metrics import Counts, location_sensitive_detection
 from .data import DeviceBank
 
 CHECKPOINT_FORMAT = 1
@@ -37,7 +38,8 @@ class SELDSystem(L.LightningModule):
         self.format = get_format(self.output_format)
         self.criterion = self.format.criterion(doa_mask=self.cfg.loss.doa_mask)
         self.weighting = build_weighting(self.cfg.loss)
-        self._val_counts = torch.zeros(3, dtype=torch.float64)
+        self.scorer = get_dataset(self.cfg.data.format).scorer()
+        self._val_counts: np.ndarray | None = None
         self._val_losses: list[torch.Tensor] = []
         self._first_bad_step: torch.Tensor | None = None
         self._bank: DeviceBank | None = None
@@ -117,7 +119,7 @@ class SELDSystem(L.LightningModule):
 
     # -------------------------------------------------------------- validation
     def on_validation_epoch_start(self) -> None:
-        self._val_counts = torch.zeros(3, dtype=torch.float64)
+        self._val_counts = None
         self._val_losses = []
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
@@ -128,19 +130,19 @@ class SELDSystem(L.LightningModule):
         self._val_losses.append(torch.stack([losses["l_sed"].detach(), losses["l_doa"].detach()]).float().cpu())
         post = {k: v[0] for k, v in self.format.posteriors(out).items()}
         rows = self.format.decode(post, self.cfg.train.sed_threshold)
-        c = location_sensitive_detection(rows, clip.ref_rows, clip.n_frames, threshold=2.0)
-        self._val_counts += torch.tensor([c.tp, c.fp, c.fn], dtype=torch.float64)
+        counts = self.scorer.counts(rows, clip.reference, clip.n_frames)
+        self._val_counts = counts if self._val_counts is None else self._val_counts + counts
 
     def on_validation_epoch_end(self) -> None:
-        counts = self._val_counts.to(self.device)
+        own = self.scorer.zeros() if self._val_counts is None else self._val_counts  # a rank may get no clip
+        counts = torch.from_numpy(own).to(self.device)
         if self.trainer.world_size > 1:
             counts = self.trainer.strategy.reduce(counts, reduce_op="sum")
-        total = Counts(*(int(x) for x in counts.cpu()))
+        scores = self.scorer.scores(counts.cpu().double().numpy())
         mean = torch.stack(self._val_losses).mean(0) if self._val_losses else torch.zeros(2)
-        self.log("val/f_score", total.f_score, prog_bar=True, sync_dist=False)
-        self.log_dict({"val/precision": total.precision, "val/recall": total.recall, "val/tp": float(total.tp),
-                       "val/fp": float(total.fp), "val/fn": float(total.fn), "val/l_sed": float(mean[0]),
-                       "val/l_doa": float(mean[1])})
+        self.log("val/f_score", scores.pop("f_score"), prog_bar=True, sync_dist=False)
+        self.log_dict({**{f"val/{k}": float(v) for k, v in scores.items()},
+                       "val/l_sed": float(mean[0]), "val/l_doa": float(mean[1])})
 
     # --------------------------------------------------------------- optimiser
     def configure_optimizers(self) -> dict[str, Any]:
