@@ -1,13 +1,15 @@
-"""Output formats (see :mod:`seld.formats.base`): ``tracks`` (3-track PIT) and ``slots`` (SELDnet)."""
+"""Output formats (see :mod:`seld.formats.base`): ``tracks`` (3-track PIT), ``slots`` (SELDnet) and
+``multi_accdoa`` (Multi-ACCDOA with ADPIT, the DCASE 2024 baseline's output)."""
 
 from __future__ import annotations
 
 from ..errors import CheckpointError
 from .base import Criterion, OutputFormat, Outputs
+from .multi_accdoa import MultiAccdoaFormat
 from .slots import SlotFormat
 from .tracks import TrackFormat
 
-FORMATS: dict[str, OutputFormat] = {f.name: f for f in (TrackFormat(), SlotFormat())}
+FORMATS: dict[str, OutputFormat] = {f.name: f for f in (TrackFormat(), SlotFormat(), MultiAccdoaFormat())}
 
 
 def get_format(name: str) -> OutputFormat:
@@ -18,4 +20,13 @@ def get_format(name: str) -> OutputFormat:
         raise CheckpointError(f"unknown output format {name!r}; known: {', '.join(FORMATS)}") from None
 
 
-__all__ = ["FORMATS", "Criterion", "OutputFormat", "Outputs", "SlotFormat", "TrackFormat", "get_format"]
+__all__ = [
+    "FORMATS",
+    "Criterion",
+    "MultiAccdoaFormat",
+    "OutputFormat",
+    "Outputs",
+    "SlotFormat",
+    "TrackFormat",
+    "get_format",
+]

@@ -76,8 +76,7 @@ def infer_clip(
         for k in acc:
             acc[k][s : s + win] += out[k]
         count[s : s + win] += 1
-    shape = (-1,) + (1,) * (acc["sed"].dim() - 1)
-    return {k: v / count.view(shape) for k, v in acc.items()}
+    return {k: v / count.view(-1, *(1,) * (v.dim() - 1)) for k, v in acc.items()}
 
 
 def _align_to_accumulated(
