@@ -63,7 +63,7 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress_bar: bool = False) 
     best = res.best_checkpoint or res.last_checkpoint
     if best is None:
         raise SeldError("training wrote no checkpoint", run_dir)
-    return TrainedRun(run_dir, str(best.relative_to(run_dir)), res.best_f_score, res.epochs,
+    return TrainedRun(run_dir, str(best.resolve().relative_to(run_dir.resolve())), res.best_f_score, res.epochs,
                       round(time.perf_counter() - t0, 1))
 
 
