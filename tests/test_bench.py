@@ -15,7 +15,7 @@ from seld.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SECTIONS = ("features", "metric", "inference", "training")
+SECTIONS = ("features", "metric", "inference", "training", "stream")
 ROW_KEYS = {"section", "name", "unit", "baseline_label", "baseline", "seld_label", "seld", "ratio", "target", "met",
             "details"}
 

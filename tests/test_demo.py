@@ -27,3 +27,18 @@ def test_demo_end_to_end_with_a_relative_out(tmp_path: Path, monkeypatch: pytest
     assert main(args) == 0
     assert "reusing synthetic data" in capsys.readouterr().out
     assert json.loads((report / "metrics.json").read_text())["f_score"] == metrics["f_score"]
+
+
+@pytest.mark.slow
+def test_demo_dcase_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`seld demo --format dcase`: DCASE synthetic data -> train (3-track PIT) -> predict -> the 2024 metrics."""
+    monkeypatch.chdir(tmp_path)
+    args = ["demo", "--format", "dcase", "--preset", "dcase-tiny", "--out", "dc", "--epochs", "1", "--no-progress",
+            "--workers", "1", "--set", *TINY_MODEL]
+    assert main(args) == 0
+    metrics = json.loads((Path("dc") / "report" / "metrics.json").read_text())
+    assert metrics["metric"].startswith("DCASE 2024") and 0.0 <= metrics["f_score"] <= 1.0
+    assert "seld_score" in metrics and metrics["systems"]["proposed"]["config"] == "dcase_demo"
+    preds = sorted((Path("dc") / "predictions_dcase_demo").glob("fold4_*.csv"))
+    assert preds and all(len(line.split(",")) == 7 for p in preds[:2] for line in p.read_text().splitlines())
+    assert main([*args[:1], "--format", "dcase", "--baseline", "--out", "dc2"]) == 2

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "seld.commands.evaluate",
     "model-summary": "seld.commands.model_summary",
     "export": "seld.commands.export",
+    "stream": "seld.commands.stream",
     "experiment": "seld.commands.experiment",
     "bench": "seld.commands.bench",
 }

@@ -67,16 +67,16 @@ def train_run(cfg: ExperimentConfig, run_dir: Path, progress_bar: bool = False) 
                       round(time.perf_counter() - t0, 1))
 
 
-def evaluate_checkpoints(ckpts: list[Path], data: Path, pred_dir: Path, show_progress: bool = False) -> dict[str, Any]:
-    """Predict the dev split of ``data`` with ``ckpts`` (an ensemble when several) into ``pred_dir`` and score it
-    with the official L3DAS22 metric (2 m) and the error analysis."""
-    from .data import l3das22
+def evaluate_checkpoints(ckpts: list[Path], data: Path, pred_dir: Path, show_progress: bool = False,
+                         data_format: str = "l3das22") -> dict[str, Any]:
+    """Predict the dev/test part of ``data`` with ``ckpts`` (an ensemble when several) into ``pred_dir`` and score
+    it with the dataset format's official metric (L3DAS22: F at 2 m and the error analysis; DCASE: 2024)."""
+    from .datasets import get_dataset
     from .inference.predict import predict
-    from .metrics.analysis import evaluate_folder
 
-    dev = l3das22.resolve_split_dir(data, "dev")
-    predict(list(ckpts), [dev], pred_dir, show_progress=show_progress)
-    return evaluate_folder(pred_dir, dev, threshold=2.0, matching="official")
+    dataset = get_dataset(data_format)
+    predict(list(ckpts), dataset.evaluation_inputs(data), pred_dir, show_progress=show_progress)
+    return dataset.evaluate(pred_dir, data)
 
 
 def parameter_count(cfg: ExperimentConfig) -> int:

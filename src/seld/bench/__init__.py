@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-SECTIONS: tuple[str, ...] = ("features", "metric", "inference", "training")
+SECTIONS: tuple[str, ...] = ("features", "metric", "inference", "training", "stream")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,3 +27,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-compile", action="store_true", help="GPU: skip the torch.compile variants")
     parser.add_argument("--compiled-only", action="store_true", help="GPU: only the torch.compile training variants")
     parser.add_argument("--large-batch", type=int, default=64, help="GPU: the large training batch (default 64)")
+    parser.add_argument("--stream-data", default="",
+                        help="stream: a dataset root (e.g. seld synth ROOT --preset demo) for the F-scores of the "
+                             "streamed vs the offline output with the shipped demo checkpoint (default: timing only)")

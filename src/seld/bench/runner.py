@@ -105,6 +105,8 @@ def run_benchmarks(args: argparse.Namespace, command: str) -> dict[str, Any]:
         if name == "training":
             kwargs = {"compile_ok": not args.no_compile, "large_batch": args.large_batch,
                       "compiled_only": bool(getattr(args, "compiled_only", False))}
+        elif name == "stream":
+            kwargs = {"stream_data": getattr(args, "stream_data", "") or None}
         try:
             sec = module.run(args.quick, args.gpu, repeats, **kwargs)
         except Exception as exc:  # noqa: BLE001 - report the failure, keep the other sections

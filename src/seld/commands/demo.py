@@ -12,10 +12,13 @@ HELP = "end to end on synthetic data: synth -> train -> predict -> evaluate -> r
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="seld_demo", help="work folder (default ./seld_demo)")
-    p.add_argument("--config", default="demo", help="config of the proposed system (default: demo)")
+    p.add_argument("--format", choices=("l3das22", "dcase"), default="l3das22",
+                   help="dataset format: l3das22 (default) or dcase (synthetic DCASE data, the paper's network with "
+                        "3-track PIT, the official DCASE 2024 metrics; preset dcase-demo, config dcase_demo)")
+    p.add_argument("--config", default=None, help="config of the proposed system (default: demo, or dcase_demo)")
     p.add_argument("--baseline", action="store_true",
                    help="also train the SELDnet baseline the same way (seldnet_demo) for comparison")
-    p.add_argument("--preset", default="demo", help="synthetic data preset (default: demo)")
+    p.add_argument("--preset", default=None, help="synthetic data preset (default: demo, or dcase-demo)")
     p.add_argument("--seed", type=int, default=0, help="data and training seed")
     p.add_argument("--epochs", type=int, help="override train.max_epochs")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
@@ -35,16 +38,26 @@ def _train_predict_evaluate(label: str, config: str, args: argparse.Namespace, d
     ckpt = run_dir / evaluated_checkpoint(trained.to_dict())
     pred_dir = out / f"predictions_{cfg.name}"
     print(f"[{label}] predicting the dev split with {ckpt}", flush=True)
-    metrics = evaluate_checkpoints([ckpt], data_dir, pred_dir, show_progress=not args.no_progress)
-    print(f"[{label}] dev F-score (2 m) = {metrics['f_score']:.3f}", flush=True)
+    metrics = evaluate_checkpoints([ckpt], data_dir, pred_dir, show_progress=not args.no_progress,
+                                   data_format=cfg.data.format)
+    what = "F20 (DCASE 2024, macro)" if cfg.data.format == "dcase" else "F-score (2 m)"
+    print(f"[{label}] dev {what} = {metrics['f_score']:.3f}", flush=True)
     return SystemResult(label, cfg.name, run_dir, pred_dir, metrics, trained.train_seconds, parameter_count(cfg))
 
 
 def run(args: argparse.Namespace) -> int:
     from ..data import l3das22
+    from ..data.synth.dcase_generator import synthesize_dcase
     from ..data.synth.generator import synthesize
-    from ..reporting.report import write_report
+    from ..reporting.report import write_dcase_report, write_report
 
+    dcase = args.format == "dcase"
+    args.config = args.config or ("dcase_demo" if dcase else "demo")
+    args.preset = args.preset or ("dcase-demo" if dcase else "demo")
+    if dcase and args.baseline:
+        from ..errors import SeldError
+
+        raise SeldError("--baseline (SELDnet) is an L3DAS22 system; leave it out with --format dcase")
     t_start = time.perf_counter()
     out = Path(args.out)
     data_dir = out / "data"
@@ -55,13 +68,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"synthesising the '{args.preset}' preset into {data_dir} ...", flush=True)
         t0 = time.perf_counter()
-        synthesize(data_dir, preset=args.preset, seed=args.seed, workers=args.workers,
-                   progress=not args.no_progress, overwrite=True)
+        make = synthesize_dcase if args.preset.startswith("dcase") else synthesize
+        make(data_dir, preset=args.preset, seed=args.seed, workers=args.workers, progress=not args.no_progress,
+             overwrite=True)
         synth_s = time.perf_counter() - t0
     results = [_train_predict_evaluate("proposed", args.config, args, data_dir, out)]
     if args.baseline:
         results.append(_train_predict_evaluate("SELDnet baseline", "seldnet_demo", args, data_dir, out))
     total_s = time.perf_counter() - t_start
+    extra = {"synth_seconds": round(synth_s, 1), "total_seconds": round(total_s, 1), "preset": args.preset,
+             "seed": args.seed}
+    if dcase:
+        report = write_dcase_report(results, out / "report", extra)
+        print(f"\n{(report / 'results.md').read_text()}")
+        print(f"total time {total_s / 60:.1f} min; report: {report.resolve()}")
+        return 0
     report = write_report(results, l3das22.resolve_split_dir(data_dir, "dev"), out / "report",
                           {"synth_seconds": round(synth_s, 1), "total_seconds": round(total_s, 1),
                            "preset": args.preset, "seed": args.seed})

@@ -39,6 +39,6 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, config_overrides(args))
     result = train(cfg, args.out, resume=args.resume, progress_bar=not args.no_progress)
     score = "n/a" if result.best_f_score is None else f"{result.best_f_score:.4f}"
-    print(f"trained {result.epochs} epochs; best validation F (2 m) = {score}")
+    print(f"trained {result.epochs} epochs; best validation F = {score} (the dataset format's metric)")
     print(f"best checkpoint: {result.best_checkpoint}")
     return 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..errors import ConfigError
 from .base import ClipLabels, ClipRef, DatasetFormat, Scorer
+from .dcase import DcaseDataset
 from .l3das22 import L3DAS22Dataset
 
-DATASETS: dict[str, DatasetFormat] = {d.name: d for d in (L3DAS22Dataset(),)}
+DATASETS: dict[str, DatasetFormat] = {d.name: d for d in (L3DAS22Dataset(), DcaseDataset())}
 
 
 def get_dataset(name: str) -> DatasetFormat:

@@ -90,5 +90,14 @@ class DatasetFormat(ABC):
     def scorer(self) -> Scorer:
         """The format's validation metric."""
 
+    @abstractmethod
+    def evaluation_inputs(self, root: str | Path) -> list[Path]:
+        """What ``seld predict`` is given to predict the labelled dev/test part of ``root``."""
+
+    @abstractmethod
+    def evaluate(self, pred_dir: Path, root: str | Path) -> dict[str, Any]:
+        """The format's official metric of the predictions in ``pred_dir`` against the dev/test labels of ``root``
+        (a JSON-ready dict with at least ``f_score``)."""
+
     def audio_checks(self, clip: ClipRef, mics: int) -> None:  # noqa: B027 (optional hook)
         """Header checks of the clip's audio before any prediction is written (default: none)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,6 +98,14 @@ class L3DAS22Dataset(DatasetFormat):
         path = out_dir / f"label_{clip.name}.csv"
         l3das22.write_prediction_csv(path, rows)
         return path
+
+    def evaluation_inputs(self, root: str | Path) -> list[Path]:
+        return [l3das22.resolve_split_dir(root, "dev")]
+
+    def evaluate(self, pred_dir: Path, root: str | Path) -> dict[str, Any]:
+        from ..metrics.analysis import evaluate_folder
+
+        return evaluate_folder(pred_dir, l3das22.resolve_split_dir(root, "dev"), threshold=2.0, matching="official")
 
     def scorer(self) -> Scorer:
         return LocationSensitiveScorer()

@@ -9,8 +9,11 @@ import numpy as np
 from ..constants import CLASSES, LABEL_HOP_S
 
 
-def rows_to_events(rows: np.ndarray, max_jump_m: float = 1.0) -> list[dict[str, Any]]:
-    """Link rows of the same class in consecutive frames whose positions stay within ``max_jump_m``."""
+def rows_to_events(
+    rows: np.ndarray, classes: tuple[str, ...] = CLASSES, max_jump_m: float = 1.0
+) -> list[dict[str, Any]]:
+    """Link rows of the same class in consecutive frames whose positions stay within ``max_jump_m``;
+    ``classes`` names the class indices (the dataset format's classes)."""
     events: list[dict[str, Any]] = []
     open_tracks: list[dict[str, Any]] = []
     rows = np.asarray(rows, dtype=float).reshape(-1, 5)
@@ -45,7 +48,7 @@ def rows_to_events(rows: np.ndarray, max_jump_m: float = 1.0) -> list[dict[str, 
         out.append({
             "onset": round(ev["first"] * LABEL_HOP_S, 3),
             "offset": round((ev["last"] + 1) * LABEL_HOP_S, 3),
-            "class": CLASSES[ev["cls"]],
+            "class": classes[ev["cls"]],
             "class_index": ev["cls"],
             "x": round(float(pos[0]), 3), "y": round(float(pos[1]), 3), "z": round(float(pos[2]), 3),
         })

@@ -70,14 +70,21 @@ def window_samples(seconds: float) -> int:
     return max(SAMPLES_PER_FRAME, int(round(seconds / LABEL_HOP_S)) * SAMPLES_PER_FRAME)
 
 
-def export_onnx(model: nn.Module, path: str | Path, seconds: float = 30.0, opset: int = OPSET) -> Path:
-    """Export ``model`` (eval mode, on the CPU) to ``path`` for inputs (1, C, ``seconds`` of samples)."""
+def export_module(
+    module: nn.Module,
+    args: tuple[torch.Tensor, ...],
+    path: str | Path,
+    input_names: list[str],
+    output_names: list[str],
+    dynamic_axes: dict[str, dict[int, str]] | None = None,
+    opset: int = OPSET,
+    what: str | None = None,
+) -> Path:
+    """Export ``module(*args)`` (eval mode, CPU) to ``path`` atomically; exporter failures become one
+    :class:`SeldError` line naming ``what`` (default: the module's class)."""
     require_onnx(runtime=False)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = model.to("cpu").eval()
-    example = torch.randn(1, input_channels(model), window_samples(seconds))
-    wrapper = TupleOutputs(model).eval()
     tmp = path.with_name(path.name + ".tmp")
     # Gradients stay enabled: under no_grad, nn.TransformerEncoderLayer takes its fused fast path
     # (aten::_transformer_encoder_layer_fwd), which has no ONNX symbolic.
@@ -85,24 +92,44 @@ def export_onnx(model: nn.Module, path: str | Path, seconds: float = 30.0, opset
         with warnings.catch_warnings(), torch.enable_grad():  # also when called under no_grad (infer_clip)
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                wrapper,
-                (example,),
+                module,
+                args,
                 str(tmp),
                 dynamo=False,
                 opset_version=opset,
-                input_names=[INPUT_NAME],
-                output_names=list(OUTPUT_NAMES),
+                input_names=input_names,
+                output_names=output_names,
+                dynamic_axes=dynamic_axes,
             )
     except Exception as exc:  # noqa: BLE001 - the exporter raises many types; report one line
         tmp.unlink(missing_ok=True)
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise SeldError(f"{type(model).__name__} cannot be exported to ONNX (opset {opset}): {first[:300]}") from None
+        name = what or type(module).__name__
+        raise SeldError(f"{name} cannot be exported to ONNX (opset {opset}): {first[:300]}") from None
     tmp.replace(path)
     return path
 
 
-def onnx_session(path: str | Path, threads: int | None = None) -> Any:
-    """An ONNX Runtime CPU session for an exported model (``threads`` intra-op threads, all optimisations)."""
+def export_onnx(model: nn.Module, path: str | Path, seconds: float = 30.0, opset: int = OPSET) -> Path:
+    """Export ``model`` (eval mode, on the CPU) to ``path`` for inputs (1, C, ``seconds`` of samples).
+
+    The length is fixed; ``seld export --stream`` (:func:`seld.inference.stream.onnx.export_stream`) writes
+    graphs that stream audio of any length instead.
+    """
+    model = model.to("cpu").eval()
+    example = torch.randn(1, input_channels(model), window_samples(seconds))
+    wrapper = TupleOutputs(model).eval()
+    return export_module(wrapper, (example,), path, [INPUT_NAME], list(OUTPUT_NAMES), opset=opset,
+                         what=type(model).__name__)
+
+
+def onnx_session(path: str | Path, threads: int | None = None, spinning: bool = True) -> Any:
+    """An ONNX Runtime CPU session for an exported model (``threads`` intra-op threads, all optimisations).
+
+    ``spinning=False`` makes idle intra-op threads sleep instead of spinning between runs: for many short
+    runs (a stream's 100 ms blocks) spinning threads compete with the caller for the cores (the paper
+    model's stream on 2 threads: 67 ms per block spinning, 27 ms not; docs/performance.md).
+    """
     require_onnx()
     import onnxruntime as ort
 
@@ -111,6 +138,8 @@ def onnx_session(path: str | Path, threads: int | None = None) -> Any:
     if threads:
         opts.intra_op_num_threads = int(threads)
         opts.inter_op_num_threads = 1
+    if not spinning:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 

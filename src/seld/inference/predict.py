@@ -10,16 +10,19 @@ import numpy as np
 import torch
 
 from ..checkpoints import load_model
-from ..constants import FOA_FORMATS
+from ..constants import DCASE_SAMPLE_RATE, FOA_FORMATS, SAMPLE_RATE
 from ..data import l3das22
+from ..datasets import ClipRef, get_dataset
 from ..errors import CheckpointError, DataError, SeldError
 from ..formats import get_format
 from ..io_utils import write_json_atomic
 from ..utils.folder_lock import folder_lock
 from ..utils.progress import progress
 from .events import rows_to_events
-from .infer import PRECISIONS, infer_ensemble, prepare_for_inference
+from .infer import PRECISIONS, prepare_for_inference
 from .onnx_export import OnnxRuntimeModel, require_onnx
+from .stream.blockwise import blockwise_posteriors
+from .stream.sources import samples_after_resampling, wav_pair_blocks
 
 BACKENDS = ("torch", "onnxruntime")
 
@@ -67,6 +70,41 @@ def read_input(item: PredictInput, mics: int, foa_format: str = "acn_sn3d") -> n
     return wave
 
 
+def predict_rows(
+    models: list[torch.nn.Module],
+    item: PredictInput,
+    mics: int,
+    foa_format: str,
+    threshold: float,
+    window_s: float | None = 30.0,
+    hop_s: float | None = None,
+    precision: str = "fp32",
+    block: int = 32_000,
+    native_rate: int = SAMPLE_RATE,
+) -> np.ndarray:
+    """Prediction rows of one input, read in blocks of ``block`` frames: the rows
+    ``decode(infer_ensemble(models, read_input(item)))`` gives, with memory bounded by the window length
+    instead of the recording's (:mod:`seld.inference.stream.blockwise`)."""
+    n = samples_after_resampling(item.audio_a)
+    chunks = wav_pair_blocks(item.audio_a, item.audio_b if mics == 2 else None, foa_format=foa_format, block=block,
+                             native_rate=native_rate)
+    fmt = get_format(models[0].output_format)
+    parts = []
+    for first, post in blockwise_posteriors(models, chunks, n, 4 * mics, window_s, hop_s, precision):
+        rows = fmt.decode(post, threshold)
+        rows[:, 0] += first
+        parts.append(rows)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def _predict_input(clip: ClipRef) -> PredictInput:
+    """The audio files of a dataset format's clip (L3DAS22: mics A and B; DCASE: one file)."""
+    files = clip.files
+    if hasattr(files, "audio_a"):
+        return PredictInput(clip.name, files.audio_a, files.audio_b)
+    return PredictInput(clip.name, files.audio, None)
+
+
 def predict(
     checkpoints: list[str | Path],
     inputs: list[str | Path],
@@ -81,13 +119,16 @@ def predict(
     backend: str = "torch",
     foa_format: str | None = None,
 ) -> list[Path]:
-    """Write ``label_<clip>.csv`` (frame,class,x,y,z; no header) per input clip; returns the paths.
+    """Write one submission file per input clip in the dataset format the models were trained on
+    (L3DAS22: ``label_<clip>.csv`` rows ``frame,class,x,y,z``; DCASE: ``<clip>.csv`` in the 2024 baseline's
+    ``frame,class,0,x,y,z,distance`` format); returns the paths.
 
     ``foa_format`` is the FOA convention of the input files (``acn_sn3d`` or ``fuma``; default: the
     ``data.foa_format`` the first model was trained with); the audio is converted to ACN/SN3D when read.
 
     ``precision="bf16"`` runs the models in bfloat16 autocast with channels-last weights: 1.2-2x faster for
     the paper model on a CPU with AVX512-BF16 (see docs/performance.md), with slightly different posteriors.
+    Each input is read in blocks (:func:`predict_rows`): memory does not grow with the recording's length.
     ``backend="onnxruntime"`` exports each model to ONNX (one graph per input length met) and runs it with
     ONNX Runtime on the CPU: 2.3x faster than torch for the paper model on 2 cores (docs/performance.md).
     """
@@ -118,34 +159,36 @@ def predict(
     cfgs = [c for _, c in loaded]
     formats = {m.output_format for m in models}
     if len(formats) > 1:
-        raise CheckpointError("cannot ensemble track-wise and slot-wise models together", checkpoints[1])
+        raise CheckpointError(f"cannot ensemble models with different output formats ({', '.join(sorted(formats))})",
+                              checkpoints[1])
     mics = {c.data.mics for c in cfgs}
     if len(mics) > 1:
         raise CheckpointError("cannot ensemble models trained on different numbers of microphones",
                               checkpoints[1])
     (n_mics,) = mics
-    output_format = get_format(models[0].output_format)
+    data_formats = {c.data.format for c in cfgs}
+    if len(data_formats) > 1:
+        raise CheckpointError(f"cannot ensemble models trained on different dataset formats ({sorted(data_formats)})",
+                              checkpoints[1])
+    dataset = get_dataset(cfgs[0].data.format)
+    native_rate = DCASE_SAMPLE_RATE if dataset.name == "dcase" else SAMPLE_RATE
     thr = cfgs[0].train.sed_threshold if threshold is None else threshold
-    items = collect_inputs(inputs, n_mics)
-    for item in items:  # header checks of every input first, so a bad file stops the run before any output
-        for audio in (item.audio_a, item.audio_b if n_mics == 2 else None):
-            if audio is not None:
-                l3das22.audio_info(audio, channels=4)
+    clips = dataset.prediction_inputs(inputs, n_mics)
+    for clip in clips:  # header checks of every input first, so a bad file stops the run before any output
+        dataset.audio_checks(clip, n_mics)
     with folder_lock(out_dir, "predict") as out_dir:  # also fails fast on an unusable --out
         results = []  # rows are small: every file is written only once all inputs succeeded (no partial output)
-        for item in progress(items, desc="predicting", unit="clip", enabled=show_progress):
-            wave = torch.from_numpy(read_input(item, n_mics, foa_format or cfgs[0].data.foa_format))
-            post = infer_ensemble(models, wave, window_s=window_s, hop_s=hop_s, precision=precision)
-            rows = output_format.decode(post, thr)
+        for clip in progress(clips, desc="predicting", unit="clip", enabled=show_progress):
+            item = _predict_input(clip)
+            rows = predict_rows(models, item, n_mics, foa_format or cfgs[0].data.foa_format, thr,
+                                window_s=window_s, hop_s=hop_s, precision=precision, native_rate=native_rate)
             if not np.isfinite(rows).all():
                 raise CheckpointError(f"the model produced NaN or infinite values on {item.audio_a}", checkpoints[0])
-            results.append((item, rows))
+            results.append((clip, rows))
         written = []
-        for item, rows in results:
-            path = out_dir / f"label_{item.name}.csv"
-            l3das22.write_prediction_csv(path, rows)
-            written.append(path)
+        for clip, rows in results:
+            written.append(dataset.write_predictions(out_dir, clip, rows))
             if json_events:
-                write_json_atomic(out_dir / f"{item.name}.events.json",
-                                  {"clip": item.name, "events": rows_to_events(rows)})
+                write_json_atomic(out_dir / f"{clip.name}.events.json",
+                                  {"clip": clip.name, "events": rows_to_events(rows, dataset.classes)})
         return written

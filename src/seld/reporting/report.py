@@ -73,3 +73,31 @@ def write_report(results: list[SystemResult], split_dir: Path, out_dir: Path, ex
         plot_timeline(ref, pred, n_frames, f"{clip.name}: {r.label} (grey: ground truth)",
                       out_dir / f"timeline_{slug}.png")
     return out_dir
+
+
+def write_dcase_report(results: list[SystemResult], out_dir: Path, extra: dict[str, Any]) -> Path:
+    """Report of a DCASE run: metrics.json (the official 2024 metrics), results.md and the training curves."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    keys = ("f_score", "doa_error", "rde", "distance_error", "localization_recall", "error_rate", "seld_score")
+    main = results[0]
+    summary = {**{k: main.metrics.get(k) for k in keys}, "metric": "DCASE 2024 (frame-level, macro)",
+               "system": main.label,
+               "systems": {r.label: {"config": r.config, "params": r.params, "train_seconds": r.train_seconds,
+                                     **r.metrics} for r in results},
+               **extra}
+    write_json_atomic(out_dir / "metrics.json", summary)
+
+    def cell(v: Any, pct: bool) -> str:
+        return "n/a" if v is None else (f"{100 * v:.1f}" if pct else f"{v:.2f}")
+
+    lines = ["| system | config | parameters | train time (s) | F20 (%) | DOAE (deg) | RDE | SELD score |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        m = r.metrics
+        lines.append(f"| {r.label} | {r.config} | {r.params:,} | {r.train_seconds:.0f} "
+                     f"| {cell(m.get('f_score'), True)} | {cell(m.get('doa_error'), False)} "
+                     f"| {cell(m.get('rde'), False)} | {cell(m.get('seld_score'), False)} |")
+    write_text_atomic(out_dir / "results.md", "# seld demo results (DCASE format, test split, official 2024 "
+                      "metrics, macro)\n\n" + "\n".join(lines) + "\n")
+    plot_training_curves({r.label: r.run_dir for r in results}, out_dir / "training_curves.png")
+    return out_dir

@@ -161,7 +161,7 @@ def events_to_slots(
 def slots_to_tracks(
     active: np.ndarray, xyz: np.ndarray, path: str | Path | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Track-wise targets: sed (T,3,14) one-hot, doa (T,3,3) metres; zeros on inactive tracks.
+    """Track-wise targets: sed (T,3,C) one-hot, doa (T,3,3) metres; zeros on inactive tracks (any class count C).
 
     Per frame the active (class, slot) pairs, in class-then-slot order, fill tracks 0, 1, 2. A frame with
     more than 3 active events keeps the first 3 in that same order and the rest are dropped from the
@@ -174,8 +174,8 @@ def slots_to_tracks(
     """
     active = np.asarray(active, dtype=bool)
     xyz = np.asarray(xyz)
-    n_frames = active.shape[0]
-    sed = np.zeros((n_frames, N_TRACKS, NUM_CLASSES), dtype=np.float32)
+    n_frames, n_classes = active.shape[:2]
+    sed = np.zeros((n_frames, N_TRACKS, n_classes), dtype=np.float32)
     doa = np.zeros((n_frames, N_TRACKS, 3), dtype=np.float32)
     t, c, s = np.nonzero(active)  # C order: frame, then class, then slot
     if t.size == 0:

@@ -149,8 +149,9 @@ def label_csv(spec: ClipSpec, events: list[ScheduledEvent], bank: IRBank, params
     return "\n".join(lines) + "\n"
 
 
-def wav_bytes(audio: np.ndarray, subtype: str) -> bytes:
-    """A canonical WAV file (channels, N) as bytes: 32-bit float (format 3) or 16-bit PCM (format 1).
+def wav_bytes(audio: np.ndarray, subtype: str, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """A canonical WAV file (channels, N) at ``sample_rate`` as bytes: 32-bit float (format 3) or 16-bit PCM
+    (format 1).
 
     Written by hand because libsndfile adds a PEAK chunk with a timestamp to float WAVs, which would
     make equal data give different files.
@@ -163,7 +164,7 @@ def wav_bytes(audio: np.ndarray, subtype: str) -> bytes:
         fmt_tag, width = 1, 2
         data = np.ascontiguousarray(np.clip(np.round(audio.T * 32767.0), -32768, 32767), dtype="<i2").tobytes()
     fmt = struct.pack(
-        "<HHIIHH", fmt_tag, channels, SAMPLE_RATE, SAMPLE_RATE * channels * width, channels * width, 8 * width
+        "<HHIIHH", fmt_tag, channels, sample_rate, sample_rate * channels * width, channels * width, 8 * width
     )
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
     return b"RIFF" + struct.pack("<I", len(body)) + body
