@@ -15,31 +15,16 @@ import numpy as np
 from ...constants import DCASE_CLASSES
 from ...errors import DataError
 from ..dcase_csv import write_dcase_csv
+from ..rows import check_prediction_rows
 
 NUM_CLASSES = len(DCASE_CLASSES)
-
-
-def _check_rows(rows: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
-    arr = np.asarray(rows, dtype=np.float64)
-    if arr.size == 0:
-        arr = arr.reshape(0, 5)
-    if arr.ndim != 2 or arr.shape[1] != 5:
-        raise ValueError(f"prediction rows must have shape (K, 5) (frame, class, x, y, z), got {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError("prediction rows contain NaN or infinite values")
-    frames, classes = arr[:, 0], arr[:, 1]
-    if np.any(frames != np.round(frames)) or np.any(frames < 0):
-        raise ValueError("prediction frames must be non-negative integers")
-    if np.any(classes != np.round(classes)) or np.any((classes < 0) | (classes >= NUM_CLASSES)):
-        raise ValueError(f"prediction classes must be integers in 0..{NUM_CLASSES - 1}")
-    return arr
 
 
 def prediction_csv_rows(rows: np.ndarray | Sequence[Sequence[float]]) -> list[list[float]]:
     """seld rows (K, 5) -> the 7 values per line of the 2024 baseline format, ordered by frame then class
     (stable, so rows of one frame and class keep their order, as the baseline emits them). A zero position
     has no direction: it is written as the zero vector with distance 0."""
-    arr = _check_rows(rows)
+    arr = check_prediction_rows(rows, NUM_CLASSES)
     arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]
     dist = np.linalg.norm(arr[:, 2:], axis=1)
     unit = np.divide(arr[:, 2:], dist[:, None], out=np.zeros_like(arr[:, 2:]), where=dist[:, None] > 0)

@@ -11,23 +11,13 @@ import numpy as np
 from ...constants import NUM_CLASSES
 from ...errors import DataError
 from ...io_utils import atomic_open
+from ..rows import check_prediction_rows
 from .labels import _parse_float
 
 
 def write_prediction_csv(path: str | Path, rows: np.ndarray | Sequence[Sequence[float]]) -> None:
     """Write ``frame,class,x,y,z`` rows without header, atomically (no truncated file on a crash)."""
-    arr = np.asarray(rows, dtype=np.float64)
-    if arr.size == 0:
-        arr = arr.reshape(0, 5)
-    if arr.ndim != 2 or arr.shape[1] != 5:
-        raise ValueError(f"prediction rows must have shape (K, 5), got {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError("prediction rows contain NaN or infinite values")
-    frames, classes = arr[:, 0], arr[:, 1]
-    if np.any(frames != np.round(frames)) or np.any(frames < 0):
-        raise ValueError("prediction frames must be non-negative integers")
-    if np.any(classes != np.round(classes)) or np.any((classes < 0) | (classes >= NUM_CLASSES)):
-        raise ValueError(f"prediction classes must be integers in 0..{NUM_CLASSES - 1}")
+    arr = check_prediction_rows(rows, NUM_CLASSES)
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
         for f, c, x, y, z in arr:
             fh.write(f"{int(f)},{int(c)},{x:.6f},{y:.6f},{z:.6f}\n")
