@@ -21,7 +21,11 @@ def test_demo_end_to_end_with_a_relative_out(tmp_path: Path, monkeypatch: pytest
     metrics = json.loads((report / "metrics.json").read_text())
     assert 0.0 <= metrics["f_score"] <= 1.0 and metrics["systems"]["proposed"]["params"] > 0
     assert (report / "results.md").exists() and (report / "training_curves.png").exists()
-    assert list((Path("demo_run") / "predictions_demo").glob("label_*.csv"))
+    assert list((Path("demo_run") / "predictions_demo_plus").glob("label_*.csv"))
+    # the main job decodes with per-class thresholds calibrated after training, and the report shows them
+    thresholds = metrics["systems"]["proposed"]["thresholds"]
+    assert len(thresholds["values"]) == 14 and thresholds["classes"][0] == "Chink_and_clink"
+    assert "## Detection thresholds: proposed" in (report / "results.md").read_text()
     # a second run reuses the data and the finished training, and reports the same score
     capsys.readouterr()
     assert main(args) == 0

@@ -326,7 +326,9 @@ def test_unwritable_output_is_one_line(ckpt: Path, tiny_dataset: Path, tmp_path:
 @pytest.mark.parametrize(("args", "words"), [
     (["--window", "-1"], "--window and --hop must be positive"),
     (["--hop", "0"], "--window and --hop must be positive"),
-    (["--threshold", "2"], "--threshold is a probability in [0, 1]"),
+    (["--threshold", "2"], "--thresholds is a probability in [0, 1]"),
+    (["--thresholds", "high"], "--thresholds must be calibrated | <probability"),
+    (["--thresholds", "calibrated"], "holds no calibrated thresholds (run: seld calibrate"),
     (["--device", "bogus"], "invalid --device 'bogus'"),
     pytest.param(["--device", "cuda"], "CUDA is not available",
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")),

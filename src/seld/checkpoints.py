@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .build import build_model
@@ -95,8 +96,30 @@ def slim_checkpoint(src: str | Path, dst: str | Path) -> Path:
         "hyper_parameters": ckpt["hyper_parameters"],
         "epoch": ckpt.get("epoch"),
         "global_step": ckpt.get("global_step"),
-        "seld": {k: v for k, v in ckpt.get("seld", {}).items() if k in ("format", "output_format")},
+        "seld": {k: v for k, v in ckpt.get("seld", {}).items() if k in ("format", "output_format", "thresholds")},
     }
     with atomic_path(dst) as tmp:
         torch.save(slim, tmp)
     return Path(dst)
+
+
+def stored_thresholds(path: str | Path, num_classes: int | None = None) -> np.ndarray | None:
+    """The per-class detection thresholds calibrated into a checkpoint (``seld calibrate``), or None."""
+    info = load_checkpoint_file(path).get("seld", {}).get("thresholds")
+    if info is None:
+        return None
+    try:
+        values = np.asarray(info["values"], dtype=np.float64)
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError("checkpoint holds malformed calibrated thresholds", path) from None
+    if values.ndim != 1 or not np.all((values >= 0) & (values <= 1)) or (num_classes and len(values) != num_classes):
+        raise CheckpointError(f"checkpoint holds malformed calibrated thresholds (shape {values.shape})", path)
+    return values
+
+
+def store_thresholds(path: str | Path, info: dict[str, Any]) -> None:
+    """Write calibrated thresholds (plain data, ``info["values"]`` one per class) into a checkpoint, atomically."""
+    ckpt = load_checkpoint_file(path)
+    ckpt.setdefault("seld", {})["thresholds"] = info
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)

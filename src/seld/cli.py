@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "demo": "seld.commands.demo",
     "synth": "seld.commands.synth",
     "train": "seld.commands.train",
+    "calibrate": "seld.commands.calibrate",
     "predict": "seld.commands.predict",
     "evaluate": "seld.commands.evaluate",
     "model-summary": "seld.commands.model_summary",

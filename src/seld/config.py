@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .constants import DATASET_FORMATS, FOA_FORMATS
+from .constants import DATASET_FORMATS, FOA_AUGMENTATIONS, FOA_FORMATS
 from .errors import ConfigError
 
 
@@ -119,7 +119,14 @@ class TrainConfig:
     """Gaussian-noise augmentation: standard deviation relative to the chunk RMS (0 = off)."""
     time_shift: bool = True
     """Time-shift augmentation: random chunk offsets and a random circular roll of the chunk."""
+    foa_augment: str = "none"
+    """FOA spatial augmentation per training item, labels transformed to match (seld.data.foa_augment):
+    none | acs (the 16 channel-swapping patterns) | rotate (any angle about the vertical) | acs_rotate (both)."""
     sed_threshold: float = 0.5
+    """Detection threshold of the paper (0.5); per-class calibrated values, when computed, live in the checkpoint."""
+    calibrate_thresholds: bool = False
+    """After training, choose per-class detection thresholds on the validation split (seld.training.calibration)
+    and store them in best.ckpt; ``seld predict`` uses them unless told otherwise."""
     accelerator: str = "auto"
     devices: str = "auto"
     num_nodes: int = 1
@@ -341,6 +348,7 @@ _CHOICES = {
     ("data", "foa_format"): FOA_FORMATS,
     ("data", "format"): tuple(DATASET_FORMATS),
     ("model", "head"): ("tracks", "multi_accdoa"),
+    ("train", "foa_augment"): FOA_AUGMENTATIONS,
 }
 
 
@@ -352,6 +360,9 @@ def validate_config(cfg: ExperimentConfig, where: str = "config") -> None:
             raise ConfigError(f"{where}: {section}.{key}={value!r}; choose one of {', '.join(choices)}")
     if cfg.data.mics not in (1, 2):
         raise ConfigError(f"{where}: data.mics must be 1 or 2, got {cfg.data.mics}")
+    if cfg.train.foa_augment != "none" and cfg.data.mics != 1:
+        raise ConfigError(f"{where}: train.foa_augment={cfg.train.foa_augment!r} needs data.mics=1 (turning the sound "
+                          "field about mic A would move mic B)")
     if len(cfg.model.channels) != len(cfg.model.pools):
         raise ConfigError(f"{where}: model.channels and model.pools must have the same length")
     if any(len(p) != 2 for p in cfg.model.pools):

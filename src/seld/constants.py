@@ -77,3 +77,6 @@ DCASE_LABEL_HOP_SAMPLES = 2400
 
 DATASET_FORMATS: dict[str, tuple[str, ...]] = {"l3das22": CLASSES, "dcase": DCASE_CLASSES}
 """Dataset formats (``data.format``) and their classes."""
+
+FOA_AUGMENTATIONS = ("none", "acs", "rotate", "acs_rotate")
+"""``train.foa_augment`` choices (seld.data.foa_augment)."""

@@ -79,6 +79,20 @@ def evaluate_checkpoints(ckpts: list[Path], data: Path, pred_dir: Path, show_pro
     return dataset.evaluate(pred_dir, data)
 
 
+def calibrated_thresholds(ckpt: Path) -> dict[str, Any] | None:
+    """The calibration a checkpoint holds (values, scores) with its dataset's class names, or None."""
+    from .checkpoints import load_checkpoint_file
+    from .config import config_from_dict
+    from .datasets import get_dataset
+
+    raw = load_checkpoint_file(ckpt)
+    info = raw.get("seld", {}).get("thresholds")
+    if not info:
+        return None
+    cfg = config_from_dict(raw["hyper_parameters"]["config"])
+    return {**info, "classes": list(get_dataset(cfg.data.format).classes)}
+
+
 def parameter_count(cfg: ExperimentConfig) -> int:
     """Trainable parameters of the model ``cfg`` builds."""
     from .build import build_model

@@ -15,7 +15,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="also write <clip>.events.json (onset, offset, class, position)")
     p.add_argument("--window", type=float, default=30.0, help="inference window in seconds (default 30)")
     p.add_argument("--hop", type=float, default=None, help="window hop in seconds (default half a window)")
-    p.add_argument("--threshold", type=float, default=None, help="SED threshold (default: the model's, 0.5)")
+    p.add_argument("--thresholds", "--threshold", dest="thresholds", default=None, metavar="calibrated|P",
+                   help="detection threshold(s): 'calibrated' (the per-class values seld calibrate stored in the "
+                        "checkpoint) or one probability for every class, e.g. 0.5; default: calibrated when the "
+                        "checkpoint holds them, else the model's fixed threshold (0.5, the paper's)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
                    help="bf16: bfloat16 autocast + channels-last, 1.2-2x faster for the paper model on CPUs "
@@ -32,6 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import SeldError
     from ..inference.predict import predict
+    from ..inference.thresholds import parse_threshold_spec
     from ..pretrained import resolve_checkpoint
 
     ckpts = [p for p in args.paths if p.endswith(".ckpt") or p == "pretrained"]
@@ -42,10 +46,9 @@ def run(args: argparse.Namespace) -> int:
         raise SeldError("give at least one input wav file or split folder after the checkpoint(s)")
     if not args.window > 0 or (args.hop is not None and not args.hop > 0):
         raise SeldError(f"--window and --hop must be positive seconds, got {args.window} and {args.hop}")
-    if args.threshold is not None and not 0 <= args.threshold <= 1:
-        raise SeldError(f"--threshold is a probability in [0, 1], got {args.threshold}")
+    thresholds = parse_threshold_spec(args.thresholds)
     written = predict([resolve_checkpoint(c) for c in ckpts], inputs, args.out, json_events=args.json,
-                      window_s=args.window, hop_s=args.hop, threshold=args.threshold, device=args.device,
+                      window_s=args.window, hop_s=args.hop, threshold=thresholds, device=args.device,
                       precision=args.precision, backend=args.backend, foa_format=args.foa_format)
     print(f"wrote {len(written)} prediction file(s) to {Path(args.out)}")
     return 0

@@ -35,7 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "algorithmic latency = 0.1 s + look-ahead")
     p.add_argument("--cnn-window", type=float, default=1.2,
                    help="seconds of cached features the CNN is recomputed over per block (default 1.2)")
-    p.add_argument("--threshold", type=float, default=None, help="detection threshold (default: the model's, 0.5)")
+    p.add_argument("--thresholds", "--threshold", dest="thresholds", default=None, metavar="calibrated|P",
+                   help="detection threshold(s), as seld predict takes them (default: calibrated when the checkpoint "
+                        "holds them, else the model's 0.5)")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
                    help="onnxruntime: export the stream's stages to ONNX and run them with ONNX Runtime")
     p.add_argument("--threads", type=int, default=0,
@@ -82,11 +84,11 @@ def run(args: argparse.Namespace) -> int:
     from ..inference.predict import collect_inputs
     from ..inference.stream import EventLinker, StreamOptions, frame_record, open_stream, row_confidences
     from ..inference.stream.sources import PcmReader, wav_pair_blocks
+    from ..inference.thresholds import parse_threshold_spec
     from ..pretrained import resolve_checkpoint
 
     ckpts, input_path = _split_paths(args.paths)
-    if args.threshold is not None and not 0 <= args.threshold <= 1:
-        raise SeldError(f"--threshold is a probability in [0, 1], got {args.threshold}")
+    thresholds = parse_threshold_spec(args.thresholds)
     if args.context <= 0 or args.cnn_window <= 0:
         raise SeldError(f"--context and --cnn-window must be positive seconds, got {args.context} and "
                         f"{args.cnn_window}")
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
                             lookahead=_lookahead_frames(args.lookahead))
     if args.threads:
         torch.set_num_threads(args.threads)
-    engine, cfg = open_stream([str(resolve_checkpoint(c)) for c in ckpts], options, args.backend, args.threshold,
+    engine, cfg = open_stream([str(resolve_checkpoint(c)) for c in ckpts], options, args.backend, thresholds,
                               args.threads or None)
     channels = engine.in_channels
     foa = args.foa_format or cfg.data.foa_format

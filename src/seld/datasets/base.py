@@ -55,6 +55,11 @@ class Scorer(ABC):
     def scores(self, total: np.ndarray) -> dict[str, float]:
         """Scores of summed counts; ``f_score`` (the checkpoint criterion) is always one of them."""
 
+    def class_additive(self) -> np.ndarray:
+        """Which count entries are sums of per-class parts (bool mask). Threshold calibration builds the counts of
+        per-class thresholds from per-class tables, so ``f_score`` must depend on these entries only."""
+        return np.ones_like(self.zeros(), dtype=bool)
+
 
 class DatasetFormat(ABC):
     """Layout, labels, validation metric and submission files of one dataset format."""

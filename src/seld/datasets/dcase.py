@@ -60,6 +60,12 @@ class Dcase2024Scorer(Scorer):
         pred = organize_labels(rows_to_labels(rows), n_scored)
         return self._flatten(frame_counts(pred, ref_frames, self.num_classes))
 
+    def class_additive(self) -> np.ndarray:
+        """The per-class arrays add over classes; the trailing S, D, I (the error rate's) mix classes per frame."""
+        mask = np.zeros_like(self.zeros(), dtype=bool)
+        mask[: self._N_ARRAYS * self.num_classes] = True
+        return mask
+
     def scores(self, total: np.ndarray) -> dict[str, float]:
         values, _ = compute_scores(self._unflatten(total), "dcase2024", "macro")
         return {k: (float("nan") if v is None else float(v)) for k, v in values.items()}

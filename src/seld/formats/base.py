@@ -41,9 +41,16 @@ class OutputFormat(ABC):
         return {"sed": torch.sigmoid(raw["sed"].float()), "doa": raw["doa"].float()}
 
     @abstractmethod
-    def decode(self, post: Outputs, threshold: float) -> np.ndarray:
+    def decode(self, post: Outputs, threshold: float | np.ndarray) -> np.ndarray:
         """Prediction rows (K, 5) ``frame, class, x, y, z`` (metres) of one clip's posteriors ``{"sed": probabilities,
-        "doa": positions}`` (no batch axis); a class is active where its probability exceeds ``threshold``."""
+        "doa": positions}`` (no batch axis); a class is active where its probability exceeds ``threshold`` (one
+        number, or one per class, shape (C,), as calibrated thresholds are)."""
+
+    def transform_targets(self, targets: Outputs, matrices: torch.Tensor) -> Outputs:
+        """A batch's targets ``(B, T, ...)`` after the sound field of item ``b`` was turned or mirrored by
+        ``matrices[b]`` (B, 3, 3) (FOA spatial augmentation, :mod:`seld.data.foa_augment`): every position
+        or direction in the targets is mapped by its item's matrix, activities are unchanged."""
+        raise NotImplementedError(f"the {self.name!r} output format does not support FOA spatial augmentation")
 
     def align(self, reference: Outputs, candidate: Outputs) -> Outputs:
         """``candidate`` rearranged to match ``reference`` frame by frame before averaging (identity unless the

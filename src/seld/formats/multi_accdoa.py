@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ..constants import N_TRACKS
+from ..data.foa_augment import transform_points
 from .base import Criterion, OutputFormat, Outputs
 
 ADPIT_SLOTS = 6  # A0; B0, B1; C0, C1, C2
@@ -135,12 +136,13 @@ class ADPITLoss:
 
 
 def decode_multi_accdoa(
-    accdoa: np.ndarray, dist: np.ndarray, threshold: float = 0.5, unify_deg: float = UNIFY_DEGREES
+    accdoa: np.ndarray, dist: np.ndarray, threshold: float | np.ndarray = 0.5, unify_deg: float = UNIFY_DEGREES
 ) -> np.ndarray:
     """One clip's outputs ``accdoa`` (T, 3, 3, C) and ``dist`` (T, 3, C) -> rows (K, 5) ``frame, class, x, y, z``.
 
     The official inference: distances below 0 become 0; a track is active where its vector norm exceeds
-    ``threshold`` (0.5 officially). Two tracks of a class are similar when both are active and their
+    ``threshold`` (0.5 officially; or one value per class, shape (C,)). Two tracks of a class are similar when both
+    are active and their
     directions are less than ``unify_deg`` apart. With no similar pair the active tracks are emitted in
     order 0, 1, 2; with one similar pair, the third track (if active) and then the mean of the pair; with
     two or three, the mean of all three (means of the unnormalised vectors and of the distances). Each
@@ -154,7 +156,8 @@ def decode_multi_accdoa(
     d = np.where(d < 0, 0.0, d)
     vec = vec.transpose(0, 3, 1, 2)  # (T, C, track, 3)
     values = np.concatenate([vec, d.transpose(0, 2, 1)[..., None]], axis=-1)  # (T, C, track, 4)
-    active = np.sqrt((vec**2).sum(-1)) > threshold  # (T, C, track)
+    thr = np.asarray(threshold, dtype=np.float64)
+    active = np.sqrt((vec**2).sum(-1)) > (thr[:, None] if thr.ndim else thr)  # (T, C, track)
     unit = vec / np.sqrt((vec**2).sum(-1, keepdims=True) + 1e-10)  # the official angle's normalisation
 
     def similar(i: int, j: int) -> np.ndarray:
@@ -209,10 +212,17 @@ class MultiAccdoaFormat(OutputFormat):
         """Float32 copies of ``accdoa`` and ``dist``: the activity is the vector norm, so nothing is squashed."""
         return {k: raw[k].to(torch.float32, copy=True) for k in ("accdoa", "dist")}
 
-    def decode(self, post: Outputs, threshold: float) -> np.ndarray:
+    def decode(self, post: Outputs, threshold: float | np.ndarray) -> np.ndarray:
         return decode_multi_accdoa(
             post["accdoa"].float().cpu().numpy(), post["dist"].float().cpu().numpy(), threshold, self.unify_deg
         )
+
+    def transform_targets(self, targets: Outputs, matrices: torch.Tensor) -> Outputs:
+        adpit = targets["adpit"]  # (B, T, 6, 5, C): rows 1-3 the unit direction, 4 the distance (unchanged)
+        unit = adpit[..., 1:4, :].movedim(-1, -2)  # (B, T, 6, C, 3)
+        out = adpit.clone()
+        out[..., 1:4, :] = transform_points(unit, matrices).movedim(-1, -2)
+        return {**targets, "adpit": out}
 
     def align(self, reference: Outputs, candidate: Outputs) -> Outputs:
         """Identity: class-wise ADPIT tracks are not interchangeable labels (see the module docstring)."""

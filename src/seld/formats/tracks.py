@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data.foa_augment import transform_points
 from ..data.l3das22 import slots_to_tracks
 from ..losses.pit import PERMUTATIONS, PITLoss
 from .base import Criterion, OutputFormat, Outputs
@@ -44,18 +45,21 @@ def align_tracks(
     return sed[idx, perm], doa[idx, perm]
 
 
-def decode_tracks(sed_prob: np.ndarray, doa: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+def decode_tracks(sed_prob: np.ndarray, doa: np.ndarray, threshold: float | np.ndarray = 0.5) -> np.ndarray:
     """Track outputs ``sed_prob`` (T, 3, C) probabilities and ``doa`` (T, 3, 3) metres -> rows (K, 5).
 
     Each active (track, class) gives a row with its track's coordinates (a track may report several
     classes at once). Rows are ordered by frame, then track, then class. Active means strictly above the
-    threshold: with 0.5 this is the official ``np.round(sigmoid)`` rule (numpy rounds 0.5 to 0).
+    threshold (a number, or one per class (C,)): with 0.5 this is the official ``np.round(sigmoid)`` rule (numpy
+    rounds 0.5 to 0).
     """
     sed_prob = np.asarray(sed_prob)
     doa = np.asarray(doa, dtype=np.float64)
     if sed_prob.ndim != 3 or doa.ndim != 3 or sed_prob.shape[:2] != doa.shape[:2] or doa.shape[2] != 3:
         raise ValueError(f"expected sed (T, Q, C) and doa (T, Q, 3), got {sed_prob.shape} and {doa.shape}")
-    frames, tracks, classes = np.nonzero(sed_prob > threshold)  # C order: frame, track, class
+    # the threshold in the posteriors' precision, whether one number or one per class (float32 0.6 is not above 0.6)
+    thr = np.asarray(threshold, dtype=sed_prob.dtype if sed_prob.dtype.kind == "f" else np.float64)
+    frames, tracks, classes = np.nonzero(sed_prob > thr)  # C order: frame, track, class
     rows = np.empty((len(frames), 5), dtype=np.float64)
     rows[:, 0], rows[:, 1], rows[:, 2:] = frames, classes, doa[frames, tracks]
     return rows
@@ -73,8 +77,11 @@ class TrackFormat(OutputFormat):
     def criterion(self, doa_mask: bool = True) -> Criterion:
         return PITLoss(doa_mask=doa_mask)
 
-    def decode(self, post: Outputs, threshold: float) -> np.ndarray:
+    def decode(self, post: Outputs, threshold: float | np.ndarray) -> np.ndarray:
         return decode_tracks(post["sed"].float().cpu().numpy(), post["doa"].float().cpu().numpy(), threshold)
+
+    def transform_targets(self, targets: Outputs, matrices: torch.Tensor) -> Outputs:
+        return {**targets, "doa": transform_points(targets["doa"], matrices)}
 
     def align(self, reference: Outputs, candidate: Outputs) -> Outputs:
         sed, doa = align_tracks(reference["sed"], reference["doa"], candidate["sed"], candidate["doa"])

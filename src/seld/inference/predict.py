@@ -23,6 +23,7 @@ from .infer import PRECISIONS, prepare_for_inference
 from .onnx_export import OnnxRuntimeModel, require_onnx
 from .stream.blockwise import blockwise_posteriors
 from .stream.sources import samples_after_resampling, wav_pair_blocks
+from .thresholds import resolve_thresholds
 
 BACKENDS = ("torch", "onnxruntime")
 
@@ -75,7 +76,7 @@ def predict_rows(
     item: PredictInput,
     mics: int,
     foa_format: str,
-    threshold: float,
+    threshold: float | np.ndarray,
     window_s: float | None = 30.0,
     hop_s: float | None = None,
     precision: str = "fp32",
@@ -112,7 +113,7 @@ def predict(
     json_events: bool = False,
     window_s: float | None = 30.0,
     hop_s: float | None = None,
-    threshold: float | None = None,
+    threshold: str | float | None = None,
     device: str = "auto",
     show_progress: bool | None = None,
     precision: str = "fp32",
@@ -122,6 +123,10 @@ def predict(
     """Write one submission file per input clip in the dataset format the models were trained on
     (L3DAS22: ``label_<clip>.csv`` rows ``frame,class,x,y,z``; DCASE: ``<clip>.csv`` in the 2024 baseline's
     ``frame,class,0,x,y,z,distance`` format); returns the paths.
+
+    ``threshold``: ``None`` = the calibrated per-class thresholds when the checkpoint holds them (``seld
+    calibrate``, or ``train.calibrate_thresholds``), else the config's fixed one (0.5); ``"calibrated"``; or a
+    probability for every class (:func:`seld.inference.thresholds.resolve_thresholds`).
 
     ``foa_format`` is the FOA convention of the input files (``acn_sn3d`` or ``fuma``; default: the
     ``data.foa_format`` the first model was trained with); the audio is converted to ACN/SN3D when read.
@@ -172,7 +177,7 @@ def predict(
                               checkpoints[1])
     dataset = get_dataset(cfgs[0].data.format)
     native_rate = DCASE_SAMPLE_RATE if dataset.name == "dcase" else SAMPLE_RATE
-    thr = cfgs[0].train.sed_threshold if threshold is None else threshold
+    thr = resolve_thresholds(threshold, checkpoints, cfgs[0].train.sed_threshold, len(dataset.classes))
     clips = dataset.prediction_inputs(inputs, n_mics)
     for clip in clips:  # header checks of every input first, so a bad file stops the run before any output
         dataset.audio_checks(clip, n_mics)

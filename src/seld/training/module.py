@@ -12,6 +12,7 @@ import torch
 
 from ..build import build_model, build_weighting
 from ..config import ExperimentConfig, config_from_dict, config_to_dict
+from ..data.foa_augment import random_matrices, transform_foa
 from ..datasets import get_dataset
 from ..errors import SeldError
 from ..formats import get_format
@@ -52,12 +53,21 @@ class SELDSystem(L.LightningModule):
         return self.model(wave)
 
     # ---------------------------------------------------------------- training
-    def _augment(self, wave: torch.Tensor) -> torch.Tensor:
+    def _augment(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The batch's waveforms and targets after the configured augmentations (on the batch's device):
+        FOA rotations/reflections (labels turned to match), then Gaussian noise."""
+        wave = batch["wave"]
+        targets = {k: v for k, v in batch.items() if k != "wave"}
+        kind = self.cfg.train.foa_augment
+        if kind != "none":
+            matrices = random_matrices(kind, wave.shape[0]).to(wave.device)  # CPU RNG: resumable with its state
+            wave = transform_foa(wave, matrices)
+            targets = self.format.transform_targets(targets, matrices)
         std = self.cfg.train.noise_std
-        if std <= 0:
-            return wave
-        rms = wave.pow(2).mean(dim=(-1, -2), keepdim=True).sqrt()
-        return wave + std * rms * torch.randn_like(wave)
+        if std > 0:
+            rms = wave.pow(2).mean(dim=(-1, -2), keepdim=True).sqrt()
+            wave = wave + std * rms * torch.randn_like(wave)
+        return wave, targets
 
     def on_fit_start(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)
@@ -74,8 +84,8 @@ class SELDSystem(L.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         batch = self._training_batch(batch)
-        wave = self._augment(batch["wave"])
-        losses = self.criterion(self.model(wave), {k: v for k, v in batch.items() if k != "wave"})
+        wave, targets = self._augment(batch)
+        losses = self.criterion(self.model(wave), targets)
         l_sed, l_doa = losses["l_sed"], losses["l_doa"]
         total = self.weighting.combine(l_sed, l_doa)
         self._note_non_finite(total.detach())

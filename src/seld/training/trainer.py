@@ -23,6 +23,7 @@ from ..errors import CheckpointError, ConfigError, SeldError
 from ..features import compute_feature_stats
 from ..io_utils import atomic_open, atomic_path, remove_stale_temps, write_text_atomic
 from ..utils.folder_lock import LOCK_NAME, folder_lock
+from .calibration import calibrate_checkpoint, describe
 from .checkpoint_io import AtomicCheckpointIO
 from .data import SELDDataModule
 from .module import SELDSystem
@@ -261,5 +262,10 @@ def _train_locked(cfg: ExperimentConfig, run_dir: Path, resume: bool, progress_b
     ckpt_cb = trainer.checkpoint_callback
     best = Path(ckpt_cb.best_model_path) if ckpt_cb and ckpt_cb.best_model_path else None
     score = ckpt_cb.best_model_score if ckpt_cb else None
+    if cfg.train.calibrate_thresholds and best is not None and trainer.is_global_zero and dm.val_clips:
+        # the checkpoint that gets used: the best one, or the last when validation never scored (seld.pipeline)
+        target = best if score is not None and float(score) > 0 else last
+        cal = calibrate_checkpoint(target, dm.val_clips, show_progress=progress_bar)
+        print(describe(cal, dm.dataset.classes), flush=True)
     return TrainResult(run_dir, best, last if last.exists() else None,
                        None if score is None else float(score), trainer.current_epoch)

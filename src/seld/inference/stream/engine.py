@@ -124,13 +124,13 @@ class StreamEngine:
     count is in ``stats.padded_samples``) and returns the frames still in the look-ahead.
     """
 
-    def __init__(self, streamers: list[Any], output_format: OutputFormat | str, threshold: float,
+    def __init__(self, streamers: list[Any], output_format: OutputFormat | str, threshold: float | np.ndarray,
                  in_channels: int) -> None:
         if not streamers:
             raise ValueError("a stream needs at least one model")
         self.streamers = streamers
         self.format = get_format(output_format) if isinstance(output_format, str) else output_format
-        self.threshold = float(threshold)
+        self.threshold = np.asarray(threshold, np.float64) if np.ndim(threshold) else float(threshold)
         self.in_channels = int(in_channels)
         self.stats = StreamStats()
         self._buffer = np.zeros((self.in_channels, 0), np.float32)
@@ -197,8 +197,8 @@ class StreamEngine:
         return frames
 
 
-def row_confidences(fmt: OutputFormat, post: dict[str, torch.Tensor], rows: np.ndarray, threshold: float,
-                    steps: int = 12) -> list[float]:
+def row_confidences(fmt: OutputFormat, post: dict[str, torch.Tensor], rows: np.ndarray,
+                    threshold: float | np.ndarray, steps: int = 12) -> list[float]:
     """The activity of each decoded row (the SED probability for ``tracks``/``slots``): the highest
     threshold at which the format still decodes it, found by bisection to ``(1 - threshold) / 2**steps``.
 
@@ -215,7 +215,8 @@ def row_confidences(fmt: OutputFormat, post: dict[str, torch.Tensor], rows: np.n
         return cache[th]
 
     for key in keys:
-        lo, hi = threshold, 1.0
+        lo = float(threshold[int(key[0])]) if np.ndim(threshold) else float(threshold)  # the row's class's threshold
+        hi = 1.0
         while key in present(hi) and hi < 64:
             lo, hi = hi, hi * 2
         for _ in range(steps):
@@ -232,11 +233,12 @@ def open_stream(
     checkpoints: list[str | Path],
     options: StreamOptions | None = None,
     backend: str = "torch",
-    threshold: float | None = None,
+    threshold: str | float | None = None,
     threads: int | None = None,
 ) -> tuple[StreamEngine, Any]:
     """Load seld checkpoints (several = an ensemble) into a :class:`StreamEngine`; returns it and the first
-    model's config (``cfg.data.mics``, ``cfg.data.foa_format``)."""
+    model's config (``cfg.data.mics``, ``cfg.data.foa_format``). ``threshold`` as :func:`seld.inference.predict.predict`
+    takes it (calibrated per-class values by default when the checkpoints hold them)."""
     from ...checkpoints import load_model
 
     options = options or StreamOptions()
@@ -255,7 +257,11 @@ def open_stream(
         raise CheckpointError("cannot ensemble models of different output formats", checkpoints[1])
     if len({c.data.mics for c in cfgs}) > 1:
         raise CheckpointError("cannot ensemble models trained on different numbers of microphones", checkpoints[1])
-    thr = cfgs[0].train.sed_threshold if threshold is None else float(threshold)
+    from ...datasets import get_dataset
+    from ..thresholds import resolve_thresholds
+
+    classes = len(get_dataset(cfgs[0].data.format).classes)
+    thr = resolve_thresholds(threshold, checkpoints, cfgs[0].train.sed_threshold, classes)
     streamers = [make_streamer(m, options, backend, threads) for m in models]
     engine = StreamEngine(streamers, models[0].output_format, thr, models[0].in_channels)
     engine.options = options
