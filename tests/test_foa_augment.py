@@ -164,3 +164,15 @@ def test_training_step_applies_the_augmentation(tiny_dataset) -> None:
     for b in range(16):
         np.testing.assert_allclose(_intensity_direction(out_wave[b]), mats[b].numpy() @ d, atol=1e-4)
         torch.testing.assert_close(out_targets["doa"][b], targets["doa"] @ mats[b].T, atol=1e-6, rtol=1e-6)
+
+
+def test_transform_is_exact_under_mixed_precision() -> None:
+    """Under bf16 autocast (GPU training) the turned audio and labels stay in float32, bit for bit."""
+    wave = torch.randn(4, 4, 1000)
+    mats = random_matrices("acs_rotate", 4, generator=torch.Generator().manual_seed(1))
+    points = torch.randn(4, 7, 3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        w_amp, p_amp = transform_foa(wave, mats), transform_points(points, mats)
+    assert w_amp.dtype == torch.float32 and p_amp.dtype == torch.float32
+    torch.testing.assert_close(w_amp, transform_foa(wave, mats), rtol=0, atol=0)
+    torch.testing.assert_close(p_amp, transform_points(points, mats), rtol=0, atol=0)

@@ -80,7 +80,8 @@ def transform_foa(wave: torch.Tensor, matrices: torch.Tensor) -> torch.Tensor:
         )
     idx = torch.tensor(_XYZ_CHANNELS, device=wave.device)
     xyz = wave.index_select(1, idx)  # (B, 3, N) as x, y, z
-    turned = torch.einsum("bij,bjn->bin", matrices.to(device=wave.device, dtype=wave.dtype), xyz)
+    with torch.autocast(wave.device.type, enabled=False):  # exact in the audio's precision, also under AMP
+        turned = torch.einsum("bij,bjn->bin", matrices.to(device=wave.device, dtype=wave.dtype), xyz)
     out = wave.clone()
     out[:, idx] = turned
     return out
@@ -90,4 +91,5 @@ def transform_points(points: torch.Tensor, matrices: torch.Tensor) -> torch.Tens
     """Positions or directions ``points`` (B, ..., 3) mapped by one matrix per item (B, 3, 3)."""
     m = matrices.to(device=points.device, dtype=points.dtype)
     flat = points.reshape(points.shape[0], -1, 3)
-    return torch.einsum("bij,bkj->bki", m, flat).reshape(points.shape)
+    with torch.autocast(points.device.type, enabled=False):
+        return torch.einsum("bij,bkj->bki", m, flat).reshape(points.shape)
