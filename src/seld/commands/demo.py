@@ -29,7 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true")
 
 
-def _train_predict_evaluate(label: str, config: str, args: argparse.Namespace, data_dir: Path, out: Path):
+def _train_predict_evaluate(label: str, config: str, args: argparse.Namespace, data_dir: Path, out: Path,
+                            extra_sets: tuple[str, ...] = ()):
     from ..config import load_config
     from ..pipeline import (
         calibrated_thresholds,
@@ -41,7 +42,8 @@ def _train_predict_evaluate(label: str, config: str, args: argparse.Namespace, d
     )
     from ..reporting.report import SystemResult
 
-    cfg = load_config(config, run_overrides(args.set, data=data_dir, seed=args.seed, epochs=args.epochs))
+    cfg = load_config(config, run_overrides([*extra_sets, *args.set], data=data_dir, seed=args.seed,
+                                            epochs=args.epochs))
     run_dir = out / f"run_{cfg.name}"
     print(f"[{label}] training {cfg.name} ({cfg.train.max_epochs} epochs) -> {run_dir}", flush=True)
     trained = train_run(cfg, run_dir, progress_bar=not args.no_progress)
@@ -87,9 +89,12 @@ def run(args: argparse.Namespace) -> int:
         synth_s = time.perf_counter() - t0
     results = [_train_predict_evaluate("proposed", args.config, args, data_dir, out)]
     if args.baseline:
+        calibrated = results[0].thresholds is not None  # decoded like the main system: calibrated or fixed
         print("[SELDnet baseline] the tuned recipe (seldnet_demo.yaml: learning rate chosen by a sweep on the "
-              "validation split at this budget, see docs/results.md), not the official one", flush=True)
-        results.append(_train_predict_evaluate("SELDnet baseline", "seldnet_demo", args, data_dir, out))
+              "validation split at this budget, see docs/results.md), not the official one"
+              + ("; thresholds calibrated like the proposed system's" if calibrated else ""), flush=True)
+        results.append(_train_predict_evaluate("SELDnet baseline", "seldnet_demo", args, data_dir, out,
+                                               (f"train.calibrate_thresholds={str(calibrated).lower()}",)))
     total_s = time.perf_counter() - t_start
     extra = {"synth_seconds": round(synth_s, 1), "total_seconds": round(total_s, 1), "preset": args.preset,
              "seed": args.seed}
