@@ -46,3 +46,19 @@ def test_demo_dcase_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     preds = sorted((Path("dc") / "predictions_dcase_demo").glob("fold4_*.csv"))
     assert preds and all(len(line.split(",")) == 7 for p in preds[:2] for line in p.read_text().splitlines())
     assert main([*args[:1], "--format", "dcase", "--baseline", "--out", "dc2"]) == 2
+
+
+@pytest.mark.slow
+def test_demo_baseline_uses_the_tuned_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """`seld demo --baseline`: SELDnet with the tuned recipe, said so, decoded like the main system (calibrated)."""
+    monkeypatch.chdir(tmp_path)
+    args = ["demo", "--out", "b", "--preset", "tiny", "--seed", "2", "--epochs", "1", "--no-progress", "--workers", "1",
+            "--baseline", "--set", *TINY_MODEL, "model.rnn_size=16", "model.fc_size=16"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "the tuned recipe (seldnet_demo.yaml" in out
+    systems = json.loads((Path("b") / "report" / "metrics.json").read_text())["systems"]
+    assert systems["SELDnet baseline"]["config"] == "seldnet_demo"
+    assert systems["SELDnet baseline"]["thresholds"] is not None and systems["proposed"]["thresholds"] is not None
+    table = (Path("b") / "report" / "results.md").read_text()
+    assert "| SELDnet baseline | seldnet_demo |" in table and "## Detection thresholds: SELDnet baseline" in table
