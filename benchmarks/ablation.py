@@ -12,13 +12,13 @@ rerun by hand. Finished runs are reused (delete a run folder to redo it).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import platform
 import shlex
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 SYSTEMS: dict[str, tuple[str, str, list[str]]] = {
@@ -43,6 +43,22 @@ def sh(cmd: list[str], log: Path | None = None) -> str:
     if log is not None:
         log.write_text(out.stdout + out.stderr)
     return out.stdout
+
+
+def run_log(run: Path) -> tuple[float, float]:
+    """(best validation F at the fixed threshold, seconds of training + validation) from the run's metric log."""
+    with open(run / "logs" / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    best = max((float(r["val/f_score"]) for r in rows if r.get("val/f_score")), default=0.0)
+    seconds = sum(float(r[k]) for r in rows for k in ("time/train_epoch_s", "time/val_s") if r.get(k))
+    return best, seconds
+
+
+def evaluated_checkpoint(run: Path) -> Path:
+    """The checkpoint seld demo and seld experiment evaluate: the best on validation, or the last one when
+    validation never scored above 0 (then best.ckpt would be the untrained first epoch)."""
+    best, _ = run_log(run)
+    return run / "checkpoints" / ("best.ckpt" if best > 0 else "last.ckpt")
 
 
 def score(ckpt: Path, split: Path, pred: Path, thresholds: str) -> dict:
@@ -72,17 +88,14 @@ def main() -> int:
             run = out / system / f"seed{seed}"
             if key in results and all(f"fresh{s}_0.5" in results[key] for s in args.fresh):
                 continue
-            ckpt = run / "checkpoints" / "best.ckpt"
-            if not ckpt.exists():
-                t0 = time.perf_counter()
+            if not (run / "checkpoints" / "last.ckpt").exists():
                 sh(["seld", "train", "--config", config, "--data", str(data), "--out", str(run), "--no-progress",
                     "--set", f"train.seed={seed}", "train.calibrate_thresholds=false", *sets],
                    log=out / f"{system}_{seed}.log")
-                train_s = time.perf_counter() - t0
-            else:
-                train_s = results.get(key, {}).get("train_s", float("nan"))
-            sh(["seld", "calibrate", str(ckpt), "--no-progress"])
-            entry = {"train_s": round(train_s, 1)}
+            ckpt = evaluated_checkpoint(run)
+            sh(["seld", "calibrate", str(ckpt), "--data", str(data), "--no-progress"])
+            best_val, seconds = run_log(run)
+            entry = {"train_s": round(seconds, 1), "checkpoint": ckpt.name, "best_val_f": best_val}
             for thr in ("0.5", "calibrated"):
                 entry[thr] = score(ckpt, dev, run / f"pred_{thr}", thr)["f_score"]
                 for s in args.fresh:
