@@ -61,12 +61,11 @@ def class_threshold_counts(
     decoding with those per-class thresholds (class-wise matching makes the classes independent).
     """
     empty = np.zeros((0, 5))
-    base = sum((scorer.counts(empty, ref, n) for ref, n in zip(references, n_frames, strict=True)),
-               scorer.zeros())
+    nothings = [scorer.counts(empty, ref, n) for ref, n in zip(references, n_frames, strict=True)]
+    base = sum(nothings, scorer.zeros())
     delta = np.zeros((num_classes, len(grid), len(base)))
-    clips = list(zip(posteriors, references, n_frames, strict=True))
-    for post, ref, n in progress(clips, desc="calibrating thresholds", unit="clip", enabled=show_progress):
-        nothing = scorer.counts(empty, ref, n)
+    clips = list(zip(posteriors, references, n_frames, nothings, strict=True))
+    for post, ref, n, nothing in progress(clips, desc="calibrating thresholds", unit="clip", enabled=show_progress):
         for g, thr in enumerate(grid):
             rows = fmt.decode(post, thr)
             cls = rows[:, 1].astype(int) if len(rows) else np.zeros(0, dtype=int)
