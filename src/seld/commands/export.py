@@ -54,16 +54,24 @@ def run(args: argparse.Namespace) -> int:
         check = validate_onnx(model, path, seconds=args.seconds, threads=args.threads or None)
         report.update(check)
         report["ok"] = check["max_rel_diff"] <= args.tolerance
+    lines = [f"wrote {path} ({cfg.model.name}, input (1, {4 * cfg.data.mics}, {args.seconds:g} s at 32 kHz))"]
+    if not args.no_check:
+        lines.append(f"ONNX Runtime vs torch: max abs diff sed {report['max_abs_diff_sed']:.2e}, "
+                     f"doa {report['max_abs_diff_doa']:.2e}; max relative {report['max_rel_diff']:.2e}")
+    return _report(args, report, lines, "ONNX Runtime output", path)
+
+
+def _report(args: argparse.Namespace, report: dict, lines: list[str], what: str, target: object) -> int:
+    """Print the export report (JSON or ``lines``); a failed check against torch is a one-line error."""
+    from ..errors import SeldError
+
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"wrote {path} ({cfg.model.name}, input (1, {4 * cfg.data.mics}, {args.seconds:g} s at 32 kHz))")
-        if not args.no_check:
-            print(f"ONNX Runtime vs torch: max abs diff sed {report['max_abs_diff_sed']:.2e}, "
-                  f"doa {report['max_abs_diff_doa']:.2e}; max relative {report['max_rel_diff']:.2e}")
+        print("\n".join(lines))
     if not args.no_check and not report["ok"]:
-        raise SeldError(f"ONNX Runtime output differs from torch by {report['max_rel_diff']:.2e} "
-                        f"(relative), above --tolerance {args.tolerance:g}", path)
+        raise SeldError(f"{what} differs from torch by {report['max_rel_diff']:.2e} (relative), above "
+                        f"--tolerance {args.tolerance:g}", target)
     return 0
 
 
@@ -86,15 +94,9 @@ def _run_stream(args: argparse.Namespace, model: object, cfg: object) -> int:
         check = validate_stream(model, folder, threads=args.threads or None)
         report.update(check)
         report["ok"] = check["max_rel_diff"] <= args.tolerance
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(f"wrote {folder}/{{frontend,cnn,temporal}}.onnx and stream.json ({cfg.model.name}; blocks of 100 ms, "
-              f"context {options.context:g} s, look-ahead {options.lookahead} frame(s))")
-        if not args.no_check:
-            print(f"ONNX Runtime stream vs torch stream (3 s random clip): max relative difference "
-                  f"{report['max_rel_diff']:.2e}")
-    if not args.no_check and not report["ok"]:
-        raise SeldError(f"the ONNX Runtime stream differs from torch by {report['max_rel_diff']:.2e} (relative), "
-                        f"above --tolerance {args.tolerance:g}", folder)
-    return 0
+    lines = [f"wrote {folder}/{{frontend,cnn,temporal}}.onnx and stream.json ({cfg.model.name}; blocks of 100 ms, "
+             f"context {options.context:g} s, look-ahead {options.lookahead} frame(s))"]
+    if not args.no_check:
+        lines.append(f"ONNX Runtime stream vs torch stream (3 s random clip): max relative difference "
+                     f"{report['max_rel_diff']:.2e}")
+    return _report(args, report, lines, "the ONNX Runtime stream", folder)
